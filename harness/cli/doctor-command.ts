@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process';
+import { systemPrograms } from '../setup/system-programs.mjs';
+import { ExitCode } from '../errors.ts';
+
+const NODE_MIN: [number, number] = [22, 19];
+
+function programVersion(command: string, args: string[]): string | undefined {
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  if (r.error) return undefined;
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] ?? '';
+  return text || 'found';
+}
+
+/** `faultline doctor`: Node's version and each system program, found or missing with how to install it. */
+export function doctorCommand(): number {
+  let ok = true;
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  const nodeOk = major > NODE_MIN[0] || (major === NODE_MIN[0] && minor >= NODE_MIN[1]);
+  ok &&= nodeOk;
+  process.stdout.write(`${nodeOk ? 'ok     ' : 'MISSING'}  node ${process.version}${nodeOk ? '' : ` (need >= ${NODE_MIN.join('.')}: npm run setup, or npm install -g --force node@22)`}\n`);
+  for (const p of systemPrograms) {
+    const version = programVersion(p.command, p.versionArgs);
+    ok &&= version !== undefined;
+    process.stdout.write(version
+      ? `ok       ${p.command}: ${version}  (${p.purpose})\n`
+      : `MISSING  ${p.command}  (${p.purpose}): npm run setup, or apt-get install -y ${p.debianPackage}\n`);
+  }
+  process.stdout.write(`runtime: local (processes on 127.0.0.1); the docker runtime is not available yet\n`);
+  return ok ? ExitCode.Pass : ExitCode.InvalidInput;
+}

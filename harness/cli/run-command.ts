@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { liveLine, summary } from '../../reports/terminal.ts';
+import { ExitCode, FaultlineError } from '../errors.ts';
+import type { RunResult } from '../result/result.ts';
+import { RunInterrupted, runScenario, type RunHooks } from '../run/run-scenario.ts';
+import { parseDuration } from '../scenario/duration.ts';
+import { loadScenario } from '../scenario/load-scenario.ts';
+
+export interface RunFlags {
+  design?: string[];
+  duration?: string;
+  warmup?: string;
+  out?: string;
+  runtime?: string;
+}
+
+function durationFlag(flag: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < min) {
+    throw new FaultlineError('invalid-argument', `--${flag} '${text}' is not a duration${min > 0 ? ` of at least ${min} ms` : ''}`, { hint: "write it like '500ms', '10s' or '1m'" });
+  }
+  return ms;
+}
+
+function chooseRuntime(flag: string | undefined): { runtime: 'local'; reason: string } {
+  switch (flag ?? 'auto') {
+    case 'local':
+      return { runtime: 'local', reason: 'asked for with --runtime local' };
+    case 'auto':
+      return { runtime: 'local', reason: 'auto: the docker runtime is not available yet, so local' };
+    case 'docker':
+      throw new FaultlineError('setup', 'the docker runtime is not available yet', { hint: 'use --runtime local (or auto)' });
+  }
+  throw new FaultlineError('invalid-argument', `--runtime '${flag}' is not a runtime`, { hint: 'use local, docker or auto' });
+}
+
+function chooseDesigns(asked: string[] | undefined, all: string[]): string[] {
+  if (!asked) return all;
+  const names = asked.flatMap((d) => d.split(',')).map((d) => d.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !all.includes(n));
+  if (unknown.length > 0) {
+    throw new FaultlineError('invalid-argument', `unknown design${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}`, { hint: `this scenario's designs: ${all.join(', ')}` });
+  }
+  return all.filter((d) => names.includes(d));
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+function liveHooks(): RunHooks {
+  const tty = process.stdout.isTTY === true;
+  const out = (s: string) => process.stdout.write(s);
+  return {
+    onDesignStart: (design, i, n) => out(`[${i + 1}/${n}] ${design}: starting services\n`),
+    onServicesReady: (design, services) => out(`[${design}] ready: ${services.map((s) => `${s.name} (${s.program} ${s.version}) ${Object.values(s.endpoints).join(' ')}`).join(', ')}; warming up\n`),
+    onWarmupEnd: (design) => out(`[${design}] measuring\n`),
+    onSecond: (design, row, secs) => out(tty ? `\r\x1b[2K${liveLine(design, row, secs)}` : `${liveLine(design, row, secs)}\n`),
+    onDesignEnd: () => {
+      if (tty) out('\n');
+    },
+  };
+}
+
+/** `faultline run`: load and validate, run every design, write result.json, print the verdict. */
+export async function runCommand(arg: string, flags: RunFlags): Promise<number> {
+  const loaded = await loadScenario(arg);
+  const { runtime, reason } = chooseRuntime(flags.runtime);
+  const designs = chooseDesigns(flags.design, Object.keys(loaded.scenario.designs));
+  const durationMs = durationFlag('duration', flags.duration, loaded.durationMs, 1000);
+  const warmupMs = durationFlag('warmup', flags.warmup, loaded.warmupMs, 0);
+  const outDir = resolve(flags.out ?? join('results', loaded.scenario.name, timestamp(new Date())));
+  await mkdir(outDir, { recursive: true });
+  const runId = process.env.FAULTLINE_RUN_ID ?? randomBytes(4).toString('hex');
+
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) {
+      // A second signal: give up on the orderly stop; the exit hook still kills every service.
+      process.exit(ExitCode.Interrupted);
+    }
+    process.stderr.write(`\n${sig}: stopping every service and writing a partial result\n`);
+    ac.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.stdout.write(`faultline ${loaded.scenario.name}: ${designs.length} design(s), warm-up ${warmupMs} ms, window ${durationMs} ms, runtime ${runtime} (${reason})\n`);
+
+  let result: RunResult;
+  let failure: FaultlineError | undefined;
+  try {
+    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, runId, runtime, runtimeReason: reason, signal: ac.signal, hooks: liveHooks() });
+  } catch (err) {
+    if (!(err instanceof RunInterrupted)) throw err;
+    result = err.partial;
+    failure = err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const file = join(outDir, 'result.json');
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(summary(result, { color: process.stdout.isTTY === true }));
+  process.stdout.write(`result: ${relative(process.cwd(), file) || file}\n`);
+  if (failure) throw failure;
+  return result.passed ? ExitCode.Pass : ExitCode.SlaFailed;
+}

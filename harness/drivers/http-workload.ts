@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import type { Duration } from '../scenario/duration.ts';
+import { durationSchema } from '../scenario/schema-helpers.ts';
+
+/** One kind of request in an HTTP workload. */
+export interface HttpRequestSpec {
+  /** Operation name in results; default `METHOD path`. */
+  name?: string;
+  /** Default `GET`. */
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path and query, starting with `/`, e.g. `/work?ms=2`. */
+  path: string;
+  headers?: Record<string, string>;
+  /** Request body (sent as is). */
+  body?: string;
+  /** Relative share of this request in the mix; default 1. Requests are interleaved in a fixed order, the same for every design. */
+  weight?: number;
+}
+
+interface HttpWorkloadCommon {
+  protocol: 'http';
+  /** A single request path (shorthand for `requests: [{ path }]`). Give `path` or `requests`. */
+  path?: string;
+  /** A mix of requests. Give `path` or `requests`. */
+  requests?: HttpRequestSpec[];
+  /** Per-request timeout, counted as a `timeout` error when exceeded. Default `10s`. */
+  timeout?: Duration;
+}
+
+/**
+ * Open model (constant or ramping arrival rate): requests are sent at their scheduled times
+ * whatever the target does, and latency counts from the scheduled time, so a stalled target
+ * shows in the percentiles (no coordinated omission).
+ */
+export interface OpenHttpWorkload extends HttpWorkloadCommon {
+  model: 'open';
+  /** Requests per second at the start of the measured window (and during warm-up). */
+  rate: number;
+  /** Ramps after the start, each from the previous rate to `target` req/s linearly over `duration`; the last rate holds to the end. */
+  stages?: { duration: Duration; target: number }[];
+  /** Upper bound on connections to the target (opened as needed). Default 256. */
+  connections?: number;
+  /** Requests in flight at most; a send beyond it is dropped and counted (`dropped`). Default 10000. */
+  maxInFlight?: number;
+}
+
+/** Closed model: `connections` loops, each sending its next request when the previous one answers. */
+export interface ClosedHttpWorkload extends HttpWorkloadCommon {
+  model: 'closed';
+  /** Concurrent connections, each with one request in flight. */
+  connections: number;
+  /** Load engine: `undici` (default, leaner per request) or `autocannon`. Both record µs latency. */
+  engine?: 'undici' | 'autocannon';
+}
+
+export type HttpWorkload = OpenHttpWorkload | ClosedHttpWorkload;
+
+/** Builds an HTTP workload, e.g. `http({ model: 'open', rate: 200, path: '/work?ms=2' })`. */
+export function http<const W extends Omit<OpenHttpWorkload, 'protocol'> | Omit<ClosedHttpWorkload, 'protocol'>>(w: W): W & { protocol: 'http' } {
+  return { protocol: 'http', ...w };
+}
+
+const requestSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
+  path: z.string().startsWith('/', 'must start with /'),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.string().optional(),
+  weight: z.number().int().positive().max(1000).optional(),
+});
+
+const common = {
+  protocol: z.literal('http'),
+  path: z.string().startsWith('/', 'must start with /').optional(),
+  requests: z.array(requestSchema).min(1).optional(),
+  timeout: durationSchema.optional(),
+};
+
+export const httpWorkloadSchema = z
+  .discriminatedUnion('model', [
+    z.strictObject({
+      ...common,
+      model: z.literal('open'),
+      rate: z.number().positive().max(1_000_000),
+      stages: z.array(z.strictObject({ duration: durationSchema, target: z.number().min(0).max(1_000_000) })).optional(),
+      connections: z.number().int().positive().max(10_000).optional(),
+      maxInFlight: z.number().int().positive().max(1_000_000).optional(),
+    }),
+    z.strictObject({
+      ...common,
+      model: z.literal('closed'),
+      connections: z.number().int().positive().max(10_000),
+      engine: z.enum(['undici', 'autocannon']).optional(),
+    }),
+  ])
+  .check((ctx) => {
+    const w = ctx.value;
+    if ((w.path === undefined) === (w.requests === undefined)) {
+      ctx.issues.push({ code: 'custom', input: w, path: ['path'], message: 'give exactly one of `path` or `requests`' });
+    }
+    if (w.model === 'closed' && w.engine === 'autocannon' && (w.requests?.length ?? 1) > 1) {
+      ctx.issues.push({ code: 'custom', input: w, path: ['engine'], message: "engine 'autocannon' drives a single request; use engine 'undici' for a mix of requests" });
+    }
+  });
+
+/** A request with its operation name, method and weight filled in. */
+export type NormalizedRequest = Required<Pick<HttpRequestSpec, 'name' | 'method' | 'path' | 'weight'>> & Pick<HttpRequestSpec, 'headers' | 'body'>;
+
+/** The requests of a workload, each with its operation name and weight filled in. */
+export function normalizeRequests(w: HttpWorkload): NormalizedRequest[] {
+  const list = w.requests ?? [{ path: w.path! }];
+  return list.map((r) => ({
+    name: r.name ?? `${r.method ?? 'GET'} ${r.path}`,
+    method: r.method ?? 'GET',
+    path: r.path,
+    weight: r.weight ?? 1,
+    ...(r.headers ? { headers: r.headers } : {}),
+    ...(r.body !== undefined ? { body: r.body } : {}),
+  }));
+}

@@ -1,0 +1,271 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FaultlineError } from '../errors.ts';
+import type { Endpoint, Runtime, StartedService } from './runtime.ts';
+import type { ServiceSpec } from './service-spec.ts';
+
+const HOST = '127.0.0.1';
+const STOP_GRACE_MS = 5_000;
+
+/** Every live local service of this process, so an unexpected exit still kills them. */
+const live = new Set<LocalService>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort for exits that skip the orderly stop (an uncaught error, process.exit in a
+  // signal handler): 'exit' handlers must be synchronous, so kill groups and remove dirs here.
+  process.on('exit', () => {
+    for (const s of live) s.killNow();
+  });
+}
+
+/** Asks the kernel for a free loopback port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tail(text: string, lines: number): string {
+  return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+}
+
+export interface LocalRuntimeOptions {
+  /** Labels every process (env `FAULTLINE_RUN_ID`) and names temp dirs, so leftovers can be found. */
+  runId: string;
+  /** Where each service's log is copied when it stops (`<logDir>/<service>.log`); default: not kept. */
+  logDir?: string;
+}
+
+/**
+ * Runs services as child processes on 127.0.0.1: each in its own process group (so a kill or
+ * pause reaches its workers too), with its own temp dir, config files and log file.
+ */
+export class LocalRuntime implements Runtime {
+  readonly kind = 'local' as const;
+  private readonly services: LocalService[] = [];
+  private readonly opts: LocalRuntimeOptions;
+
+  constructor(opts: LocalRuntimeOptions) {
+    this.opts = opts;
+    installExitHook();
+  }
+
+  async start(spec: ServiceSpec): Promise<StartedService> {
+    const ports: Record<string, number> = {};
+    for (const p of spec.ports) ports[p] = await freePort();
+    const dir = await mkdtemp(join(tmpdir(), `faultline-${this.opts.runId}-${spec.name}-`));
+    const service = new LocalService(spec, dir, ports, this.opts);
+    this.services.push(service);
+    try {
+      await service.launch();
+    } catch (err) {
+      await service.stop();
+      throw err;
+    }
+    return service;
+  }
+
+  async stopAll(): Promise<void> {
+    // Reverse start order: entry points (load balancers) go before what they front.
+    for (const s of [...this.services].reverse()) await s.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stopAll();
+  }
+}
+
+class LocalService implements StartedService {
+  readonly name: string;
+  readonly target: string;
+  program = { name: '', version: '' };
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private exitInfo: string | undefined;
+  private stopped = false;
+  private readonly logFile: string;
+  private readonly spec: ServiceSpec;
+  private readonly dir: string;
+  private readonly ports: Record<string, number>;
+  private readonly opts: LocalRuntimeOptions;
+
+  constructor(spec: ServiceSpec, dir: string, ports: Record<string, number>, opts: LocalRuntimeOptions) {
+    this.spec = spec;
+    this.dir = dir;
+    this.ports = ports;
+    this.opts = opts;
+    this.name = spec.name;
+    this.target = spec.target;
+    this.logFile = join(dir, `${spec.name}.log`);
+  }
+
+  endpoint(port?: string): Endpoint {
+    const name = port ?? this.spec.ports[0];
+    const n = name === undefined ? undefined : this.ports[name];
+    if (n === undefined) {
+      throw new FaultlineError('internal', `service '${this.name}' has no port '${port}'; its ports: ${this.spec.ports.join(', ')}`);
+    }
+    return { host: HOST, port: n };
+  }
+
+  url(port?: string): string {
+    const ep = this.endpoint(port);
+    return `http://${ep.host}:${ep.port}`;
+  }
+
+  /** Spawns the process and waits for readiness; throws a target-start error with the log tail. */
+  async launch(): Promise<void> {
+    const proc = this.spec.local({ dir: this.dir, host: HOST, ports: this.ports });
+    for (const [rel, content] of Object.entries(proc.files ?? {})) {
+      const file = join(this.dir, rel);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, content);
+    }
+    const fd = openSync(this.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(proc.command, proc.args, {
+        cwd: this.dir,
+        env: { ...process.env, ...proc.env, FAULTLINE_RUN_ID: this.opts.runId },
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    this.child = child;
+    this.exitInfo = undefined;
+    live.add(this);
+    const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+    spawnError.catch(() => {});
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exitInfo = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        resolve();
+      });
+      child.once('error', () => resolve());
+    });
+
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new Error('timeout')), this.spec.ready.timeoutMs);
+    void this.exited.then(() => ac.abort(new Error('exited')));
+    try {
+      await Promise.race([
+        this.spec.ready.waitUntilReady({ endpoint: (p) => this.endpoint(p), log: () => this.readLog(), signal: ac.signal }),
+        spawnError,
+      ]);
+      this.program = { name: this.spec.program.name, version: await this.spec.program.version() };
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `program '${proc.command}' was not found`
+        : this.exitInfo
+          ? `it ${this.exitInfo} before it was ready`
+          : ac.signal.aborted
+            ? `it was not ready after ${this.spec.ready.timeoutMs} ms (waiting for ${this.spec.ready.describe()})`
+            : String(err);
+      const log = tail(await this.readLog(), 20);
+      throw new FaultlineError('target-start', `service '${this.name}' (${this.target}) failed to start: ${why}`, {
+        detail: log ? `last lines of its log (${this.logFile}):\n${log}` : 'its log is empty',
+        hint: (err as NodeJS.ErrnoException).code === 'ENOENT' ? "run 'npm run setup' or 'faultline doctor' to see what is missing" : 'read the log lines above; run the command by hand to see more',
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async readLog(): Promise<string> {
+    try {
+      return await readFile(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  private get running(): boolean {
+    return this.child?.pid !== undefined && this.exitInfo === undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.child?.pid !== undefined) signalGroup(this.child.pid, signal);
+    if (signal === 'SIGKILL') await this.exited;
+  }
+
+  async pause(): Promise<void> {
+    if (this.child?.pid !== undefined) signalGroup(this.child.pid, 'SIGSTOP');
+  }
+
+  async resume(): Promise<void> {
+    if (this.child?.pid !== undefined) signalGroup(this.child.pid, 'SIGCONT');
+  }
+
+  async restart(): Promise<void> {
+    await this.terminate();
+    await this.launch();
+  }
+
+  /** Stops the process group: graceful signal, then SIGKILL after the grace period. */
+  private async terminate(): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    if (this.running) {
+      signalGroup(pid, this.spec.stopSignal ?? 'SIGTERM');
+      // A paused group holds the signal until it runs again.
+      signalGroup(pid, 'SIGCONT');
+      const graceful = await Promise.race([this.exited.then(() => true), sleep(STOP_GRACE_MS, false)]);
+      if (!graceful) signalGroup(pid, 'SIGKILL');
+      await this.exited;
+    }
+    // Workers of the group may outlive their leader; the group goes with it.
+    signalGroup(pid, 'SIGKILL');
+    live.delete(this);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.terminate();
+    if (this.opts.logDir) {
+      await mkdir(this.opts.logDir, { recursive: true });
+      await copyFile(this.logFile, join(this.opts.logDir, `${this.name}.log`)).catch(() => {});
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Synchronous kill and removal, for the process 'exit' hook only. */
+  killNow(): void {
+    if (this.child?.pid !== undefined) signalGroup(this.child.pid, 'SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async logTail(lines = 20): Promise<string> {
+    return tail(await this.readLog(), lines);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

@@ -1,0 +1,42 @@
+import type { ServiceSpec } from './service-spec.ts';
+
+/** An address a client can reach. */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/**
+ * A service that has started and passed its readiness check. Faults act through it, and
+ * `await using` stops it at the end of a block.
+ */
+export interface StartedService extends AsyncDisposable {
+  readonly name: string;
+  readonly target: string;
+  /** The endpoint of a named port (default: the service's first port). */
+  endpoint(port?: string): Endpoint;
+  /** `http://host:port` of a named port. */
+  url(port?: string): string;
+  /** Sends a signal to the whole service (its process group or container). */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Freezes the service (SIGSTOP / docker pause): connections stay open, nothing answers. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Stops it and starts it again on the same ports, waiting until it is ready. */
+  restart(): Promise<void>;
+  /** Stops it gracefully, then forcibly after a grace period. Idempotent. */
+  stop(): Promise<void>;
+  /** The last lines of its log. */
+  logTail(lines?: number): Promise<string>;
+  /** The program it runs and that program's version. */
+  readonly program: { name: string; version: string };
+}
+
+/** Where services run. `local` now; `docker` (testcontainers) plugs in behind the same face. */
+export interface Runtime extends AsyncDisposable {
+  readonly kind: 'local' | 'docker';
+  /** Starts one service and waits until it is ready; on failure stops what it started and throws. */
+  start(spec: ServiceSpec): Promise<StartedService>;
+  /** Stops every service this runtime started and removes their files. Idempotent. */
+  stopAll(): Promise<void>;
+}

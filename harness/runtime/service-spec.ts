@@ -1,0 +1,46 @@
+import type { WaitStrategy } from './wait.ts';
+
+/** Where a service runs and what it was given, when the local runtime builds its command. */
+export interface LocalContext {
+  /** The service's own temp dir (config files, pid files, scratch); removed when it stops. */
+  dir: string;
+  /** The address it must bind: always loopback. */
+  host: string;
+  /** A free port for each of the spec's named ports. */
+  ports: Record<string, number>;
+}
+
+/** How to run a service as a local process; computed fresh at every start. */
+export interface LocalProcess {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  /** Files to write into the service dir before start (path relative to the dir → content). */
+  files?: Record<string, string>;
+}
+
+/**
+ * One service of a design, as a target builds it: plain data plus the function that renders
+ * its command. The runtime decides ports and directories, then asks for the command.
+ */
+export interface ServiceSpec {
+  /** Unique within its design: `service`, `lb`, `backend-1`. */
+  name: string;
+  /** The target that built it (`http-service`, `node-cluster`). */
+  target: string;
+  /** Named ports the service listens on; the first is its main one. */
+  ports: readonly string[];
+  local(ctx: LocalContext): LocalProcess;
+  /** When the service counts as started. */
+  ready: WaitStrategy;
+  /** Signal for a graceful stop; default SIGTERM. The runtime escalates to SIGKILL after a grace period. */
+  stopSignal?: NodeJS.Signals;
+  /** The program it runs and how to read its version, for result.json. */
+  program: { name: string; version(): Promise<string> };
+}
+
+/** A design's services in start order and the endpoint the load is driven at. */
+export interface Topology {
+  services: ServiceSpec[];
+  entry: { service: string; port: string };
+}

@@ -1,0 +1,42 @@
+import type { Duration } from './duration.ts';
+import type { HttpWorkload } from '../drivers/http-workload.ts';
+import type { DesignSpec } from '../../targets/index.ts';
+
+export type { Duration, HttpWorkload, DesignSpec };
+
+/** The load a scenario drives through every design. One protocol per scenario. */
+export type Workload = HttpWorkload;
+
+/**
+ * A scenario: which designs to compare, the load to drive through each, and the SLA each must
+ * meet. Plain data: `defineScenario` only gives it a type.
+ */
+export interface Scenario {
+  /** Short kebab-case name (`cluster-vs-single`); names the output folder. */
+  name: string;
+  /** One or two sentences: the question this scenario answers. */
+  description: string;
+  /**
+   * The designs compared, by name (letters, digits, `.`, `_`, `-`). Each is built by a target's
+   * builder, e.g. `httpService()`, `nodeCluster({ workers: 2 })`. Designs run one after the
+   * other, never at the same time, so they never compete for the machine.
+   */
+  designs: Record<string, DesignSpec>;
+  /** The load, the same for every design, e.g. `http({ model: 'open', rate: 200, path: '/work?ms=2' })`. */
+  workload: Workload;
+  /** Load driven before the measured window and not recorded (JIT, caches, connections). Default `2s`. */
+  warmup?: Duration;
+  /** Length of the measured window, e.g. `30s`. */
+  duration: Duration;
+  /**
+   * SLA lines every design must meet over the measured window, e.g. `p99 < 100ms`,
+   * `errors < 0.5%`, `throughput >= 1000/s`, `count(timeout) == 0`. The grammar is written
+   * down in harness/sla/sla-grammar.ts. Default: none (the run reports, never fails).
+   */
+  sla?: string[];
+}
+
+/** Identity function that exists for its types: editor completion and checking for a scenario. */
+export function defineScenario<const S extends Scenario>(scenario: S): S {
+  return scenario;
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// One-command set-up for a fresh machine. It must run on the machine's own (older) Node, so it
+// is plain JavaScript with no dependencies. Each step checks before it acts, so running it
+// again does nothing that is already done, and every step says what it did.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { systemPrograms } from './system-programs.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const NODE_MAJOR = 22;
+const NODE_MIN_MINOR = 19;
+
+/** @param {string} line */
+function say(line) {
+  process.stdout.write(`setup: ${line}\n`);
+}
+
+/**
+ * @param {string} command
+ * @param {string[]} args
+ * @param {import('node:child_process').SpawnSyncOptions} [opts]
+ */
+function run(command, args, opts = {}) {
+  say(`$ ${command} ${args.join(' ')}`);
+  const r = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) {
+    throw new Error(`'${command} ${args.join(' ')}' exited with ${r.status ?? r.signal}`);
+  }
+}
+
+/** @param {string} program */
+function which(program) {
+  const r = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+function nodeVersionOnPath() {
+  const r = spawnSync('node', ['--version'], { encoding: 'utf8' });
+  const m = /^v(\d+)\.(\d+)\.(\d+)/.exec(r.stdout ?? '');
+  return m ? { text: m[0], major: Number(m[1]), minor: Number(m[2]) } : undefined;
+}
+
+function ensureNode() {
+  const v = nodeVersionOnPath();
+  if (v && (v.major > NODE_MAJOR || (v.major === NODE_MAJOR && v.minor >= NODE_MIN_MINOR))) {
+    say(`node ${v.text} is new enough (>= ${NODE_MAJOR}.${NODE_MIN_MINOR}), nothing to do`);
+    return;
+  }
+  say(`node ${v?.text ?? '(none)'} is older than ${NODE_MAJOR}.${NODE_MIN_MINOR}: installing node@${NODE_MAJOR} from the npm registry`);
+  run('npm', ['install', '-g', '--force', `node@${NODE_MAJOR}`]);
+  const after = nodeVersionOnPath();
+  if (!after || after.major < NODE_MAJOR) {
+    throw new Error(`node on PATH is still ${after?.text ?? '(none)'} after the install; put npm's global bin (npm prefix -g) first on PATH`);
+  }
+  say(`node is now ${after.text}`);
+}
+
+function ensureNpmDependencies() {
+  const lock = join(root, 'package-lock.json');
+  const stamp = join(root, 'node_modules', '.faultline-lock-sha256');
+  const want = createHash('sha256').update(readFileSync(lock)).digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) {
+    say('npm dependencies match package-lock.json, nothing to do');
+    return;
+  }
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+  writeFileSync(stamp, want);
+  say('npm dependencies installed');
+}
+
+function ensureSystemPrograms() {
+  const missing = systemPrograms.filter((p) => !which(p.command));
+  for (const p of systemPrograms) {
+    if (!missing.includes(p)) say(`${p.command} found (${p.purpose})`);
+  }
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((p) => p.debianPackage))];
+  if (!which('apt-get') || process.getuid?.() !== 0) {
+    say(`missing: ${missing.map((p) => p.command).join(', ')}; install them with: sudo apt-get install -y ${packages.join(' ')}`);
+    return;
+  }
+  // Debian's maintainer scripts start nginx/haproxy/redis as system daemons on install. A
+  // policy-rc.d that answers 101 stops that, so set-up leaves no server running.
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  } finally {
+    if (ownPolicy) unlinkSync(policy);
+  }
+  say(`installed ${packages.join(', ')}`);
+}
+
+try {
+  ensureNode();
+  ensureNpmDependencies();
+  ensureSystemPrograms();
+  say('done');
+} catch (err) {
+  process.stderr.write(`setup failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,8 @@
+// The system programs faultline's local runtime, tests and benchmarks run, with the Debian
+// package that provides each. `faultline doctor` and the set-up both read this one list.
+
+/** @type {ReadonlyArray<{ command: string, debianPackage: string, purpose: string, versionArgs: string[] }>} */
+export const systemPrograms = [
+  { command: 'nginx', debianPackage: 'nginx', purpose: 'nginx targets; the driver benchmark', versionArgs: ['-v'] },
+  { command: 'wrk', debianPackage: 'wrk', purpose: 'the driver benchmark (reference load generator)', versionArgs: ['--version'] },
+];

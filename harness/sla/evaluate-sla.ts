@@ -1,0 +1,66 @@
+import type { LoadStats, SlaVerdict, WindowStats } from '../result/result.ts';
+import { decodeHistogram } from '../metrics/histogram.ts';
+import { compare, errorKindMatches, type SlaExpression } from './sla-grammar.ts';
+import { formatValue } from '../result/format.ts';
+
+/** What an SLA line is judged on: one window's figures (the whole measured window for now). */
+export interface SlaWindow {
+  stats: WindowStats;
+  load: Pick<LoadStats, 'dropped' | 'late'>;
+}
+
+function countKind(stats: WindowStats, kind: string): number {
+  let n = 0;
+  for (const [k, c] of Object.entries(stats.errorsByKind)) if (errorKindMatches(kind, k)) n += c;
+  return n;
+}
+
+/** The measured value of an SLA metric in its base unit, or null when there is no data to judge. */
+export function measure(expr: SlaExpression, w: SlaWindow): number | null {
+  const s = w.stats;
+  const m = expr.metric;
+  switch (m.kind) {
+    case 'percentile': {
+      if (!hasResponses(s)) return null;
+      const h = decodeHistogram(s.histogram);
+      const v = h.getValueAtPercentile(m.percentile);
+      h.destroy();
+      return v;
+    }
+    case 'mean':
+    case 'min':
+    case 'max':
+      return hasResponses(s) ? s.latencyUs[m.kind] : null;
+    case 'errors':
+      return s.requests === 0 ? null : s.errors / s.requests;
+    case 'rate':
+      return s.requests === 0 ? null : countKind(s, m.errorKind) / s.requests;
+    case 'throughput':
+      return s.throughput;
+    case 'requests':
+      return s.requests;
+    case 'count':
+      return countKind(s, m.errorKind);
+    case 'dropped':
+      return w.load.dropped;
+    case 'late':
+      return w.load.late;
+  }
+}
+
+function hasResponses(s: WindowStats): boolean {
+  return s.latencyUs.max > 0;
+}
+
+/** Judges one SLA line on a window. No data never passes: a design that answered nothing fails. */
+export function evaluateSla(expr: SlaExpression, w: SlaWindow): SlaVerdict {
+  const measured = measure(expr, w);
+  return {
+    line: expr.source,
+    pass: measured !== null && compare(measured, expr.op, expr.threshold),
+    measured,
+    threshold: expr.threshold,
+    unit: expr.unit,
+    measuredText: formatValue(measured, expr.unit),
+  };
+}

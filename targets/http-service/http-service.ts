@@ -1,0 +1,48 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { Wait } from '../../harness/runtime/wait.ts';
+import type { ServiceSpec } from '../../harness/runtime/service-spec.ts';
+import { nodeProgram, type TargetDefinition } from '../target.ts';
+
+export interface HttpServiceOptions {
+  /** Service name inside the design; default `service`. */
+  name?: string;
+}
+
+const serverFile = fileURLToPath(new URL('./http-service-server.ts', import.meta.url));
+
+/**
+ * The reference HTTP JSON service as one service spec (also used as a backend by other
+ * targets). Endpoints: `/work?ms=N` burns N ms of CPU, `/io?ms=N` waits N ms, `/payload?kb=N`
+ * returns N KiB, `/recipes/ID` a recipe document, `/health`. Every response carries
+ * `x-served-by: <pid>`.
+ */
+export function httpServiceSpec(name = 'service'): ServiceSpec {
+  return {
+    name,
+    target: 'http-service',
+    ports: ['http'],
+    local: (ctx) => ({
+      command: process.execPath,
+      args: [serverFile],
+      env: { HOST: ctx.host, PORT: String(ctx.ports.http) },
+    }),
+    ready: Wait.forHttp('/health'),
+    program: nodeProgram,
+  };
+}
+
+export const httpServiceTarget: TargetDefinition<HttpServiceOptions> = {
+  name: 'http-service',
+  description: 'one Node.js HTTP JSON service process',
+  options: z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and -').optional() }),
+  topology: (o) => {
+    const name = o.name ?? 'service';
+    return { services: [httpServiceSpec(name)], entry: { service: name, port: 'http' } };
+  },
+};
+
+/** A design of one Node.js HTTP service process. */
+export function httpService(options: HttpServiceOptions = {}) {
+  return { target: 'http-service', options } as const;
+}
