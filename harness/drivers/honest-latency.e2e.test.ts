@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpServiceSpec } from '../../targets/http-service/http-service.ts';
+import { decodeHistogram } from '../metrics/histogram.ts';
+import { Recorder } from '../metrics/recorder.ts';
+import { LocalRuntime } from '../runtime/local-runtime.ts';
+import type { StartedService } from '../runtime/runtime.ts';
+import { processesOfRun } from '../testing/processes.ts';
+import { createHttpDriver } from './http-driver.ts';
+import { http, type HttpWorkload } from './http-workload.ts';
+
+const runId = `hl${process.pid}`;
+let runtime: LocalRuntime;
+let svc: StartedService;
+
+beforeAll(async () => {
+  runtime = new LocalRuntime({ runId });
+  svc = await runtime.start(httpServiceSpec());
+});
+afterAll(async () => {
+  await runtime.stopAll();
+  expect(processesOfRun(runId)).toEqual([]);
+});
+
+/** Drives `workload` for 3 s and freezes the target (SIGSTOP) for 500 ms after the first second. */
+async function driveWithStall(workload: HttpWorkload) {
+  const start = performance.now();
+  const endMs = start + 3000;
+  const driver = createHttpDriver(workload, { url: svc.url(), endMs, warmupMs: 0 });
+  const recorder = new Recorder(start);
+  driver.start({ recorder });
+  await new Promise((r) => setTimeout(r, 1000));
+  await svc.pause();
+  await new Promise((r) => setTimeout(r, 500));
+  await svc.resume();
+  await new Promise((r) => setTimeout(r, endMs - performance.now()));
+  recorder.closeWindow(endMs);
+  await driver.stop();
+  await driver.close();
+  return { ...recorder.finish(), sends: recorder.sends };
+}
+
+describe('honest latency', () => {
+  it('open model: a 500 ms stall at 200 req/s shows in p99, because latency counts from the intended send time', async () => {
+    const { totals, sends } = await driveWithStall(http({ model: 'open', rate: 200, path: '/work?ms=1' }));
+    expect(sends.sent).toBeGreaterThanOrEqual(590);
+    expect(totals.errors).toBe(0);
+    // About 100 of 600 requests were due during the stall; their latencies spread up to 500 ms.
+    expect(totals.latencyUs.p99).toBeGreaterThanOrEqual(400_000);
+    expect(totals.latencyUs.p90).toBeGreaterThanOrEqual(100_000);
+  });
+
+  it('closed model: the same stall hides in the percentiles (coordinated omission)', async () => {
+    const { totals } = await driveWithStall(http({ model: 'closed', connections: 10, path: '/work?ms=1' }));
+    // Only the 10 requests in flight saw the stall …
+    expect(totals.latencyUs.max).toBeGreaterThanOrEqual(400_000);
+    // … so p99 stays far below it, while the open model's p99 is ≥ 400 ms.
+    expect(totals.latencyUs.p99).toBeLessThan(100_000);
+    expect(totals.requests).toBeGreaterThan(1000);
+  });
+
+  it('closed model on the autocannon engine records µs latencies too', async () => {
+    const start = performance.now();
+    const endMs = start + 1500;
+    const driver = createHttpDriver(http({ model: 'closed', connections: 4, path: '/work?ms=1', engine: 'autocannon' }), { url: svc.url(), endMs, warmupMs: 0 });
+    const recorder = new Recorder(start);
+    driver.start({ recorder });
+    await new Promise((r) => setTimeout(r, endMs - performance.now()));
+    recorder.closeWindow(endMs);
+    await driver.stop();
+    const { totals } = recorder.finish();
+    expect(totals.ok).toBeGreaterThan(100);
+    expect(totals.errors).toBe(0);
+    // Sub-millisecond resolution: a whole-millisecond recorder would only give multiples of 1000.
+    const h = decodeHistogram(totals.histogram);
+    const percentiles = [10, 25, 50, 75, 90].map((p) => h.getValueAtPercentile(p));
+    expect(percentiles.some((v) => v % 1000 !== 0)).toBe(true);
+  });
+});

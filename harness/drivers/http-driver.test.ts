@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { classifyError, requestCycle } from './http-driver.ts';
+
+describe('requestCycle', () => {
+  it('interleaves requests by weight, the same every time', () => {
+    const a = { name: 'a', method: 'GET' as const, path: '/a', weight: 3 };
+    const b = { name: 'b', method: 'GET' as const, path: '/b', weight: 1 };
+    const names = requestCycle([a, b]).map((r) => r.name);
+    expect(names).toEqual(['a', 'a', 'b', 'a']);
+    expect(requestCycle([a, b]).map((r) => r.name)).toEqual(names);
+  });
+});
+
+describe('classifyError', () => {
+  const err = (code: string, cause?: unknown) => Object.assign(new Error(code), { code, cause });
+  it.each([
+    [err('UND_ERR_HEADERS_TIMEOUT'), 'timeout'],
+    [err('ECONNREFUSED'), 'refused'],
+    [err('UND_ERR_SOCKET', err('ECONNRESET')), 'reset'],
+    [err('SOMETHING', err('ECONNREFUSED')), 'refused'],
+    [new Error('request timed out'), 'timeout'],
+    [new Error('odd'), 'other'],
+  ])('%s → %s', (e, kind) => {
+    expect(classifyError(e)).toBe(kind);
+  });
+});

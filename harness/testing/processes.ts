@@ -1,0 +1,19 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** PIDs of live processes whose environment carries `FAULTLINE_RUN_ID=<runId>` (Linux /proc). */
+export function processesOfRun(runId: string): number[] {
+  const needle = `FAULTLINE_RUN_ID=${runId}\0`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      // A zombie has exited; only its parent's bookkeeping is left.
+      if (env.includes(needle) && !/\) Z /.test(stat)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
