@@ -63,6 +63,10 @@ export interface DesignResult {
   series: SecondStats[];
   /** Requests per responding process or backend (from the `x-served-by` header). */
   servedBy: Record<string, number>;
+  /** Connections routed through a Toxiproxy proxy (those a fault may touch). */
+  links: LinkInfo[];
+  /** Every fault of the timeline as it was applied to this design. */
+  faults: FaultRecord[];
   sla: SlaVerdict[];
   passed: boolean;
 }
@@ -123,12 +127,45 @@ export interface SecondStats extends WindowStats {
   /** Per operation, only when the workload has more than one. */
   operations?: Record<string, WindowStats>;
   servedBy?: Record<string, number>;
+  /** Names of the faults active at any time during this second. */
+  faults?: string[];
+}
+
+export interface LinkInfo {
+  /** Stable name: `client->service`, `lb->backend-1`. */
+  name: string;
+  from: string;
+  to: string;
+  /** Where the proxy listens and where it forwards. */
+  listen: string;
+  upstream: string;
+}
+
+export interface FaultRecord {
+  name: string;
+  /** `latency`, `bandwidth`, `timeout`, `reset_peer`, `slow_close`, `slicer`, `limit_data`, `down`, `kill`, `pause`, `restart`. */
+  kind: string;
+  /** The link or service it acts on. */
+  link?: string;
+  service?: string;
+  /** The fault's settings as given in the scenario. */
+  settings: Record<string, unknown>;
+  /** Planned start and length, ms from the start of the measured window; `forMs` absent = until the end. */
+  atMs: number;
+  forMs?: number;
+  /** When it actually took effect and was removed (ms from the window start); `removedAtMs` absent = never removed (a kill, or still active at the end). */
+  appliedAtMs?: number;
+  removedAtMs?: number;
+  /** Set when applying or removing it failed. */
+  error?: string;
 }
 
 export interface SlaVerdict {
   line: string;
+  /** Set when the line is scoped to a fault: judged before, during or after that fault's window. */
+  window?: { scope: 'before' | 'during' | 'after'; fault: string; fromMs: number; toMs: number };
   pass: boolean;
-  /** Measured value in the metric's base unit (µs, fraction, per second, count); null when there was no data. */
+  /** Measured value in the metric's base unit (µs for latency and recovery, fraction, per second, count); null when there was no data (or, for recovery, never recovered). */
   measured: number | null;
   threshold: number;
   unit: 'latency' | 'fraction' | 'per-second' | 'count';

@@ -135,6 +135,8 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     operations: {},
     series: [],
     servedBy: {},
+    links: [],
+    faults: [],
     sla: [],
     passed: false,
   };
