@@ -4,7 +4,8 @@ import { formatLatency } from '../harness/result/format.ts';
 /** The live line for one measured second: rate, p50, p99, errors. */
 export function liveLine(design: string, row: SecondStats, windowSeconds: number): string {
   const errors = row.errors === 0 ? '0 errors' : `${row.errors} errors (${Object.entries(row.errorsByKind).map(([k, n]) => `${k} ${n}`).join(', ')})`;
-  return `${design} ${String(row.second + 1).padStart(3)}/${windowSeconds}s  ${Math.round(row.throughput)} ok/s  p50 ${formatLatency(row.latencyUs.p50)}  p99 ${formatLatency(row.latencyUs.p99)}  ${errors}`;
+  const faults = row.faults?.length ? `  fault: ${row.faults.join(', ')}` : '';
+  return `${design} ${String(row.second + 1).padStart(3)}/${windowSeconds}s  ${Math.round(row.throughput)} ok/s  p50 ${formatLatency(row.latencyUs.p50)}  p99 ${formatLatency(row.latencyUs.p99)}  ${errors}${faults}`;
 }
 
 function table(rows: string[][]): string {
@@ -28,6 +29,10 @@ function designBlock(d: DesignResult, color: boolean): string {
   if (kinds.length > 0) lines.push(`  errors by kind: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   const served = Object.entries(d.servedBy);
   if (served.length > 1) lines.push(`  served by ${served.length} processes: ${served.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  for (const f of d.faults) {
+    const when = f.appliedAtMs === undefined ? 'not applied' : `${(f.appliedAtMs / 1000).toFixed(1)}s–${f.removedAtMs === undefined ? 'end' : `${(f.removedAtMs / 1000).toFixed(1)}s`}`;
+    lines.push(`  fault ${f.name}: ${f.kind} on ${f.link ?? f.service}, ${when}${f.error ? ` (${f.error})` : ''}`);
+  }
   for (const v of d.sla) lines.push(`  ${paint(v.pass, v.pass ? 'PASS' : 'FAIL')}  ${v.line.padEnd(28)} measured ${v.measuredText}`);
   return lines.join('\n');
 }

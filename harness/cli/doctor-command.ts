@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { systemPrograms } from '../setup/system-programs.mjs';
+import { findGoTool, goTools } from '../setup/go-tools.mjs';
 import { ExitCode } from '../errors.ts';
 
 const NODE_MIN: [number, number] = [22, 19];
@@ -24,6 +25,13 @@ export function doctorCommand(): number {
     process.stdout.write(version
       ? `ok       ${p.command}: ${version}  (${p.purpose})\n`
       : `MISSING  ${p.command}  (${p.purpose}): npm run setup, or apt-get install -y ${p.debianPackage}\n`);
+  }
+  for (const t of goTools) {
+    const found = findGoTool(t);
+    ok &&= found !== undefined;
+    process.stdout.write(found
+      ? `ok       ${t.command}: ${found}  (${t.purpose})\n`
+      : `MISSING  ${t.command}  (${t.purpose}): npm run setup, or go install ${t.module}\n`);
   }
   process.stdout.write(`runtime: local (processes on 127.0.0.1); the docker runtime is not available yet\n`);
   return ok ? ExitCode.Pass : ExitCode.InvalidInput;

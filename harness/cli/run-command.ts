@@ -7,6 +7,7 @@ import type { RunResult } from '../result/result.ts';
 import { RunInterrupted, runScenario, type RunHooks } from '../run/run-scenario.ts';
 import { parseDuration } from '../scenario/duration.ts';
 import { loadScenario } from '../scenario/load-scenario.ts';
+import { checkTimeline } from '../scenario/validate-scenario.ts';
 
 export interface RunFlags {
   design?: string[];
@@ -72,6 +73,13 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
   const designs = chooseDesigns(flags.design, Object.keys(loaded.scenario.designs));
   const durationMs = durationFlag('duration', flags.duration, loaded.durationMs, 1000);
   const warmupMs = durationFlag('warmup', flags.warmup, loaded.warmupMs, 0);
+  const late = checkTimeline(loaded.faults, durationMs, flags.duration ? '--duration' : 'duration');
+  if (late.length > 0) {
+    throw new FaultlineError('invalid-argument', `the fault timeline does not fit the ${durationMs} ms window`, {
+      detail: late.map((p) => `  ${p.path}: ${p.message}`).join('\n'),
+      hint: 'give a longer --duration',
+    });
+  }
   const outDir = resolve(flags.out ?? join('results', loaded.scenario.name, timestamp(new Date())));
   await mkdir(outDir, { recursive: true });
   const runId = process.env.FAULTLINE_RUN_ID ?? randomBytes(4).toString('hex');

@@ -1,5 +1,5 @@
 import type { LatencyFigures, SecondStats, WindowStats } from '../result/result.ts';
-import { encodeHistogram, newHistogram, summarize, type Histogram } from './histogram.ts';
+import { encodeHistogram, mergeEncoded, newHistogram, summarize, type Histogram } from './histogram.ts';
 
 function increment(counts: Map<string, number>, key: string, n = 1): void {
   counts.set(key, (counts.get(key) ?? 0) + n);
@@ -76,17 +76,18 @@ export class Recorder {
 
   /** Sends made in this window, and how the generator kept to its schedule (open model). */
   readonly sends = { sent: 0, dropped: 0, late: 0, maxLagMs: 0 };
+  private intervalSends = { sent: 0, dropped: 0, late: 0 };
 
   /** A send left the generator `lagMs` after its intended time. */
   noteSend(lagMs: number, lateThresholdMs: number): void {
-    this.sends.sent++;
-    if (lagMs > lateThresholdMs) this.sends.late++;
+    this.intervalSends.sent++;
+    if (lagMs > lateThresholdMs) this.intervalSends.late++;
     if (lagMs > this.sends.maxLagMs) this.sends.maxLagMs = lagMs;
   }
 
   /** A send was skipped: the in-flight cap was reached. */
   noteDropped(): void {
-    this.sends.dropped++;
+    this.intervalSends.dropped++;
   }
 
   /** The operation failed without a response (timeout, refused, reset, …). */
@@ -117,7 +118,12 @@ export class Recorder {
       this.totals.get(op)!.add(i);
       i.reset();
     }
-    const row: SecondStats = { second, ...windowStats(scratch, ok, errorsByKind, seconds) };
+    const sends = this.intervalSends;
+    this.sends.sent += sends.sent;
+    this.sends.late += sends.late;
+    this.sends.dropped += sends.dropped;
+    this.intervalSends = { sent: 0, dropped: 0, late: 0 };
+    const row: SecondStats = { second, ...windowStats(scratch, ok, errorsByKind, seconds), ...sends };
     if (this.intervals.size > 1) row.operations = ops;
     if (this.intervalServedBy.size > 0) {
       row.servedBy = Object.fromEntries(this.intervalServedBy);
@@ -168,6 +174,24 @@ export class Recorder {
     totals.throughput = Math.round((this.okInWindow / seconds) * 10) / 10;
     return { totals, operations, servedBy: Object.fromEntries(this.totalServedBy), lateResponses: late.requests };
   }
+}
+
+/** Adds rows (seconds) into one window's figures: histograms merged exactly, counts summed. */
+export function mergeRows(rows: readonly SecondStats[], seconds: number): WindowStats & { sent: number; late: number; dropped: number } {
+  const errorsByKind = new Map<string, number>();
+  let ok = 0;
+  const sends = { sent: 0, late: 0, dropped: 0 };
+  for (const r of rows) {
+    ok += r.ok;
+    addCounts(errorsByKind, new Map(Object.entries(r.errorsByKind)));
+    sends.sent += r.sent ?? 0;
+    sends.late += r.late ?? 0;
+    sends.dropped += r.dropped ?? 0;
+  }
+  const h = mergeEncoded(rows.map((r) => r.histogram));
+  const stats = windowStats(h, ok, errorsByKind, seconds);
+  h.destroy();
+  return { ...stats, ...sends };
 }
 
 /** Figures of one window from its histogram and counters. */

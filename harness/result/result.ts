@@ -43,6 +43,8 @@ export interface Environment {
   runtime: 'local' | 'docker';
   /** Why this runtime was chosen (`--runtime auto` explains itself here). */
   runtimeReason: string;
+  /** Toxiproxy's version, when the run proxied any link. */
+  toxiproxy?: string;
   /** Milliseconds from CLI process start to the first request of the first design. */
   startToFirstRequestMs?: number;
 }
@@ -129,6 +131,10 @@ export interface SecondStats extends WindowStats {
   servedBy?: Record<string, number>;
   /** Names of the faults active at any time during this second. */
   faults?: string[];
+  /** Sends made this second, and of them late or dropped by the generator. */
+  sent?: number;
+  late?: number;
+  dropped?: number;
 }
 
 export interface LinkInfo {

@@ -1,18 +1,20 @@
 import { cpus, platform, release, totalmem, arch } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { targets } from '../../targets/index.ts';
-import type { TargetDefinition } from '../../targets/target.ts';
 import { drivers } from '../drivers/index.ts';
 import type { LoadDriver, RecorderSlot } from '../drivers/load-driver.ts';
 import { LATE_THRESHOLD_MS } from '../drivers/http-driver.ts';
 import { FaultlineError } from '../errors.ts';
 import { Recorder } from '../metrics/recorder.ts';
-import { RESULT_SCHEMA_VERSION, type DesignResult, type Environment, type RunResult, type SecondStats, type ServiceInfo } from '../result/result.ts';
+import { RESULT_SCHEMA_VERSION, type DesignResult, type Environment, type FaultRecord, type LinkInfo, type RunResult, type SecondStats, type ServiceInfo } from '../result/result.ts';
 import { LocalRuntime } from '../runtime/local-runtime.ts';
-import type { StartedService } from '../runtime/runtime.ts';
+import type { Endpoint, Runtime, StartedService } from '../runtime/runtime.ts';
+import { clientLinkName, type Topology } from '../runtime/service-spec.ts';
 import type { LoadedScenario } from '../scenario/load-scenario.ts';
-import { evaluateSla } from '../sla/evaluate-sla.ts';
+import { judge } from '../sla/judge-design.ts';
+import type { Fault } from '../faults/fault-spec.ts';
+import { activeBetween, FaultTimeline } from '../faults/fault-timeline.ts';
+import { ToxiproxyControl, toxiproxyServerSpec, type ProxiedLink } from '../faults/toxiproxy.ts';
 import { faultlineVersion } from './version.ts';
 
 /** Hooks a reporter may implement; all optional. A throwing hook is reported, never fatal. */
@@ -96,7 +98,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     durationMs: opts.durationMs,
     designs: Object.fromEntries(opts.designs.map((d) => [d, { target: scenario.designs[d]!.target, options: scenario.designs[d]!.options ?? {} }])),
     workload: scenario.workload,
-    sla: loaded.sla.map((s) => s.source),
+    sla: loaded.sla.map((s) => s.display),
   };
   const result = (complete: boolean): RunResult => ({
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -109,28 +111,83 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     designs,
   });
 
-  for (const [index, name] of opts.designs.entries()) {
-    callHook(opts.hooks, 'onDesignStart', name, index, opts.designs.length);
-    const outcome = await runDesign(loaded, name, opts, env);
-    designs.push(outcome.result);
-    callHook(opts.hooks, 'onDesignEnd', outcome.result);
-    if (outcome.error) throw new RunInterrupted(result(false), outcome.error);
+  const proxy = await startToxiproxy(loaded, opts, env);
+  try {
+    for (const [index, name] of opts.designs.entries()) {
+      callHook(opts.hooks, 'onDesignStart', name, index, opts.designs.length);
+      const outcome = await runDesign(loaded, name, opts, env, proxy?.control);
+      designs.push(outcome.result);
+      callHook(opts.hooks, 'onDesignEnd', outcome.result);
+      if (outcome.error) throw new RunInterrupted(result(false), outcome.error);
+    }
+  } finally {
+    await proxy?.runtime.stopAll();
   }
   return result(true);
 }
 
-async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions, env: Environment): Promise<{ result: DesignResult; error?: FaultlineError }> {
-  const spec = loaded.scenario.designs[name]!;
-  const def = targets[spec.target] as TargetDefinition<unknown>;
-  const topology = def.topology(spec.options ?? {});
-  const runtime = new LocalRuntime({ runId: opts.runId, logDir: join(opts.outDir, 'logs', name) });
+/** The faults that act on one design. */
+function faultsOf(loaded: LoadedScenario, design: string): Fault[] {
+  return loaded.faults.filter((f) => !f.designs || f.designs.includes(design));
+}
+
+/** One Toxiproxy server for the run, started only when a chosen design has a fault on a link. */
+async function startToxiproxy(loaded: LoadedScenario, opts: RunOptions, env: Environment): Promise<{ runtime: LocalRuntime; control: ToxiproxyControl } | undefined> {
+  if (!opts.designs.some((d) => faultsOf(loaded, d).some((f) => 'link' in f))) return undefined;
+  const runtime = new LocalRuntime({ runId: opts.runId, logDir: join(opts.outDir, 'logs') });
+  try {
+    const control = new ToxiproxyControl(await runtime.start(toxiproxyServerSpec()));
+    env.toxiproxy = control.version;
+    return { runtime, control };
+  } catch (err) {
+    await runtime.stopAll();
+    throw err;
+  }
+}
+
+/**
+ * Starts a design's services in order. A link a fault may touch gets a Toxiproxy proxy in
+ * front of the service it leads to, and the service at its other end is given the proxy's
+ * address instead; so is the load, for the client link.
+ */
+async function startTopology(topology: Topology, design: string, proxied: ReadonlySet<string>, runtime: Runtime, control: ToxiproxyControl | undefined, signal: AbortSignal) {
+  const started = new Map<string, StartedService>();
+  const links = new Map<string, ProxiedLink>();
   const services: ServiceInfo[] = [];
-  const base: DesignResult = {
+  const route = async (link: string, upstream: Endpoint): Promise<Endpoint> => {
+    if (!proxied.has(link)) return upstream;
+    const p = await control!.link(`${design}/${link}`.replace(/[^A-Za-z0-9_.-]/g, '_'), link, upstream);
+    links.set(link, p);
+    return p.listen;
+  };
+  for (const spec of topology.services) {
+    signal.throwIfAborted();
+    const outgoing: Record<string, Endpoint> = {};
+    for (const l of (topology.links ?? []).filter((x) => x.from === spec.name)) {
+      const to = started.get(l.to);
+      if (!to) throw new FaultlineError('internal', `in design '${design}', service '${spec.name}' starts before '${l.to}', which its link '${l.name}' leads to`);
+      outgoing[l.name] = await route(l.name, to.endpoint(l.port));
+    }
+    const svc = await runtime.start(spec, outgoing);
+    started.set(spec.name, svc);
+    services.push({ name: svc.name, target: svc.target, program: svc.program.name, version: svc.program.version, endpoints: Object.fromEntries(spec.ports.map((p) => [p, svc.url(p)])) });
+  }
+  const entry = started.get(topology.entry.service)!;
+  const client = await route(clientLinkName(topology), entry.endpoint(topology.entry.port));
+  const linkInfo: LinkInfo[] = [...links.values()].map((l) => {
+    const spec = topology.links?.find((x) => x.name === l.name);
+    return { name: l.name, from: spec?.from ?? 'client', to: spec?.to ?? topology.entry.service, listen: `${l.listen.host}:${l.listen.port}`, upstream: `${l.upstream.host}:${l.upstream.port}` };
+  });
+  return { started, links, services, linkInfo, entryUrl: `http://${client.host}:${client.port}` };
+}
+
+function emptyDesign(name: string, target: string, model: 'open' | 'closed'): DesignResult {
+  return {
     name,
-    target: spec.target,
+    target,
     status: 'completed',
-    services,
-    load: { model: loaded.scenario.workload.model, connections: 0, sent: 0, dropped: 0, late: 0, lateThresholdMs: LATE_THRESHOLD_MS, maxDispatchLagMs: 0, lateResponses: 0 },
+    services: [],
+    load: { model, connections: 0, sent: 0, dropped: 0, late: 0, lateThresholdMs: LATE_THRESHOLD_MS, maxDispatchLagMs: 0, lateResponses: 0 },
     totals: { requests: 0, ok: 0, errors: 0, errorsByKind: {}, throughput: 0, latencyUs: { min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }, histogram: '' },
     operations: {},
     series: [],
@@ -140,69 +197,92 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     sla: [],
     passed: false,
   };
+}
+
+async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions, env: Environment, control: ToxiproxyControl | undefined): Promise<{ result: DesignResult; error?: FaultlineError }> {
+  const topology = loaded.topologies[name]!;
+  const faults = faultsOf(loaded, name);
+  const runtime = new LocalRuntime({ runId: opts.runId, logDir: join(opts.outDir, 'logs', name) });
+  const base = emptyDesign(name, loaded.scenario.designs[name]!.target, loaded.scenario.workload.model);
+  // A fault that fails aborts the design just like a signal does, with its own error.
+  const faultFailed = new AbortController();
+  const signal = AbortSignal.any([opts.signal, faultFailed.signal]);
   let driver: LoadDriver | undefined;
   let measured: Recorder | undefined;
+  let timeline: FaultTimeline | undefined;
   let error: FaultlineError | undefined;
   try {
-    const started = new Map<string, StartedService>();
-    for (const s of topology.services) {
-      opts.signal.throwIfAborted();
-      const svc = await runtime.start(s);
-      started.set(s.name, svc);
-      services.push({ name: svc.name, target: svc.target, program: svc.program.name, version: svc.program.version, endpoints: Object.fromEntries(s.ports.map((p) => [p, svc.url(p)])) });
-    }
-    callHook(opts.hooks, 'onServicesReady', name, services);
-    const entry = started.get(topology.entry.service)!;
+    const proxied = new Set(faults.flatMap((f) => ('link' in f && f.link ? [f.link] : [])));
+    const up = await startTopology(topology, name, proxied, runtime, control, signal);
+    base.services = up.services;
+    base.links = up.linkInfo;
+    callHook(opts.hooks, 'onServicesReady', name, up.services);
 
     const t0 = performance.now();
     const windowStart = t0 + opts.warmupMs;
     const endMs = windowStart + opts.durationMs;
-    driver = drivers[loaded.scenario.workload.protocol].create(loaded.scenario.workload, { url: entry.url(topology.entry.port), endMs, warmupMs: opts.warmupMs });
+    driver = drivers[loaded.scenario.workload.protocol].create(loaded.scenario.workload, { url: up.entryUrl, endMs, warmupMs: opts.warmupMs });
     const slot: RecorderSlot = { recorder: new Recorder(t0) };
     env.startToFirstRequestMs ??= Math.round(performance.now());
     driver.start(slot);
-    await sleepUntil(windowStart, opts.signal);
+    await sleepUntil(windowStart, signal);
     callHook(opts.hooks, 'onWarmupEnd', name);
     measured = new Recorder(windowStart);
     slot.recorder = measured;
+    timeline = new FaultTimeline(faults, { links: up.links, services: up.started }, windowStart, (err) => faultFailed.abort(err));
+    base.faults = timeline.records;
+    timeline.start();
     const windowSeconds = Math.ceil(opts.durationMs / 1000);
     for (let s = 1; windowStart + s * 1000 < endMs; s++) {
-      await sleepUntil(windowStart + s * 1000, opts.signal);
-      callHook(opts.hooks, 'onSecond', name, measured.tick(performance.now()), windowSeconds);
+      await sleepUntil(windowStart + s * 1000, signal);
+      const row = measured.tick(performance.now());
+      const active = timeline.activeBetween((s - 1) * 1000, s * 1000);
+      if (active.length > 0) row.faults = active;
+      callHook(opts.hooks, 'onSecond', name, row, windowSeconds);
     }
-    await sleepUntil(endMs, opts.signal);
+    await sleepUntil(endMs, signal);
+    await timeline.stop();
     measured.closeWindow(endMs);
     await driver.stop();
-    Object.assign(base, summarizeWindow(measured, driver));
+    Object.assign(base, summarizeWindow(measured, driver, timeline.records));
   } catch (err) {
-    const interrupted = opts.signal.aborted;
-    error = interrupted
-      ? new FaultlineError('interrupted', `interrupted by ${String(opts.signal.reason ?? 'a signal')} during design '${name}'`)
-      : err instanceof FaultlineError ? err : new FaultlineError('internal', `design '${name}' failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    base.status = interrupted ? 'interrupted' : error.code === 'target-start' ? 'failed-to-start' : 'interrupted';
+    error = faultFailed.signal.aborted
+      ? (faultFailed.signal.reason as FaultlineError)
+      : opts.signal.aborted
+        ? new FaultlineError('interrupted', `interrupted by ${String(opts.signal.reason ?? 'a signal')} during design '${name}'`)
+        : err instanceof FaultlineError ? err : new FaultlineError('internal', `design '${name}' failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    base.status = error.code === 'target-start' ? 'failed-to-start' : 'interrupted';
     base.error = error.message;
     if (driver && measured) {
       measured.closeWindow(performance.now());
+      await timeline?.stop();
       await driver.stop();
-      Object.assign(base, summarizeWindow(measured, driver));
+      Object.assign(base, summarizeWindow(measured, driver, timeline?.records ?? []));
     }
   } finally {
+    await timeline?.stop();
     await driver?.close();
     await runtime.stopAll();
+    await control?.removeAll();
   }
-  base.sla = loaded.sla.map((expr) => evaluateSla(expr, { stats: base.totals, load: base.load }));
+  const figures = { totals: base.totals, load: base.load, series: base.series, faults: base.faults, windowMs: opts.durationMs };
+  base.sla = loaded.sla.map((rule) => judge(rule, figures));
   base.passed = base.status === 'completed' && base.sla.every((v) => v.pass);
   return error ? { result: base, error } : { result: base };
 }
 
-function summarizeWindow(measured: Recorder, driver: LoadDriver): Pick<DesignResult, 'totals' | 'operations' | 'servedBy' | 'series' | 'load'> {
+function summarizeWindow(measured: Recorder, driver: LoadDriver, faults: readonly FaultRecord[]): Pick<DesignResult, 'totals' | 'operations' | 'servedBy' | 'series' | 'load'> {
   const { totals, operations, servedBy, lateResponses } = measured.finish();
   const s = measured.sends;
+  const series = measured.series.map((row) => {
+    const active = activeBetween(faults, row.second * 1000, (row.second + 1) * 1000);
+    return active.length > 0 ? { ...row, faults: active } : row;
+  });
   return {
     totals,
     operations,
     servedBy,
-    series: [...measured.series],
+    series,
     load: {
       model: driver.model,
       ...(driver.targetRate !== undefined ? { targetRate: driver.targetRate } : {}),

@@ -73,11 +73,11 @@ export class LocalRuntime implements Runtime {
     installExitHook();
   }
 
-  async start(spec: ServiceSpec): Promise<StartedService> {
+  async start(spec: ServiceSpec, links: Record<string, Endpoint> = {}): Promise<StartedService> {
     const ports: Record<string, number> = {};
     for (const p of spec.ports) ports[p] = await freePort();
     const dir = await mkdtemp(join(tmpdir(), `faultline-${this.opts.runId}-${spec.name}-`));
-    const service = new LocalService(spec, dir, ports, this.opts);
+    const service = new LocalService(spec, dir, ports, links, this.opts);
     this.services.push(service);
     try {
       await service.launch();
@@ -110,12 +110,14 @@ class LocalService implements StartedService {
   private readonly spec: ServiceSpec;
   private readonly dir: string;
   private readonly ports: Record<string, number>;
+  private readonly links: Record<string, Endpoint>;
   private readonly opts: LocalRuntimeOptions;
 
-  constructor(spec: ServiceSpec, dir: string, ports: Record<string, number>, opts: LocalRuntimeOptions) {
+  constructor(spec: ServiceSpec, dir: string, ports: Record<string, number>, links: Record<string, Endpoint>, opts: LocalRuntimeOptions) {
     this.spec = spec;
     this.dir = dir;
     this.ports = ports;
+    this.links = links;
     this.opts = opts;
     this.name = spec.name;
     this.target = spec.target;
@@ -138,7 +140,7 @@ class LocalService implements StartedService {
 
   /** Spawns the process and waits for readiness; throws a target-start error with the log tail. */
   async launch(): Promise<void> {
-    const proc = this.spec.local({ dir: this.dir, host: HOST, ports: this.ports });
+    const proc = this.spec.local({ dir: this.dir, host: HOST, ports: this.ports, links: this.links });
     for (const [rel, content] of Object.entries(proc.files ?? {})) {
       const file = join(this.dir, rel);
       await mkdir(dirname(file), { recursive: true });

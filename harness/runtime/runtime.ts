@@ -35,8 +35,11 @@ export interface StartedService extends AsyncDisposable {
 /** Where services run. `local` now; `docker` (testcontainers) plugs in behind the same face. */
 export interface Runtime extends AsyncDisposable {
   readonly kind: 'local' | 'docker';
-  /** Starts one service and waits until it is ready; on failure stops what it started and throws. */
-  start(spec: ServiceSpec): Promise<StartedService>;
+  /**
+   * Starts one service and waits until it is ready; on failure stops what it started and throws.
+   * `links` says where the service reaches each of its outgoing links.
+   */
+  start(spec: ServiceSpec, links?: Record<string, Endpoint>): Promise<StartedService>;
   /** Stops every service this runtime started and removes their files. Idempotent. */
   stopAll(): Promise<void>;
 }

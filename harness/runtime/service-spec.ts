@@ -8,6 +8,11 @@ export interface LocalContext {
   host: string;
   /** A free port for each of the spec's named ports. */
   ports: Record<string, number>;
+  /**
+   * Where to reach each of this service's outgoing links (by link name): the Toxiproxy proxy
+   * when a fault may touch the link, else the other service directly.
+   */
+  links: Record<string, { host: string; port: number }>;
 }
 
 /** How to run a service as a local process; computed fresh at every start. */
@@ -39,8 +44,31 @@ export interface ServiceSpec {
   program: { name: string; version(): Promise<string> };
 }
 
-/** A design's services in start order and the endpoint the load is driven at. */
+/** A named connection from one service to another, e.g. `lb->backend-1`. */
+export interface LinkSpec {
+  name: string;
+  from: string;
+  to: string;
+  /** The port of `to`; default its first. */
+  port?: string;
+}
+
+/**
+ * A design's services in start order (a service after those its links lead to), its links,
+ * and the endpoint the load is driven at. The load's own link is `client-><entry service>`.
+ */
 export interface Topology {
   services: ServiceSpec[];
+  links?: LinkSpec[];
   entry: { service: string; port: string };
+}
+
+/** The name of the link from the load generator to a design's entry. */
+export function clientLinkName(topology: Topology): string {
+  return `client->${topology.entry.service}`;
+}
+
+/** Every link name of a topology, the client's first. */
+export function linkNames(topology: Topology): string[] {
+  return [clientLinkName(topology), ...(topology.links ?? []).map((l) => l.name)];
 }

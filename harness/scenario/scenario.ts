@@ -1,8 +1,26 @@
 import type { Duration } from './duration.ts';
 import type { HttpWorkload } from '../drivers/http-workload.ts';
 import type { DesignSpec } from '../../targets/index.ts';
+import type { Fault } from '../faults/fault-spec.ts';
 
-export type { Duration, HttpWorkload, DesignSpec };
+export type { Duration, HttpWorkload, DesignSpec, Fault };
+
+/**
+ * An SLA line judged inside or around one fault's window instead of the whole run. Windows are
+ * whole seconds: `before` the seconds that end by the fault's start, `during` every second that
+ * overlaps it, `after` the seconds from its end to the end of the run (or for `for`).
+ */
+export type ScopedSla = ({ before: string; during?: never; after?: never } | { during: string; before?: never; after?: never } | { after: string; before?: never; during?: never }) & {
+  /** The SLA line, e.g. `p99 < 250ms`; after a fault also `recovery < 3s`. */
+  check: string;
+  /** With `after`: judge only this long after the fault's end. */
+  for?: Duration;
+  /**
+   * With `recovery`: what "recovered" means, per second (e.g. `['p99 < 100ms', 'errors < 1%']`).
+   * Default: the scenario's whole-run latency and error lines.
+   */
+  until?: string[];
+};
 
 /** The load a scenario drives through every design. One protocol per scenario. */
 export type Workload = HttpWorkload;
@@ -30,10 +48,17 @@ export interface Scenario {
   duration: Duration;
   /**
    * SLA lines every design must meet over the measured window, e.g. `p99 < 100ms`,
-   * `errors < 0.5%`, `throughput >= 1000/s`, `count(timeout) == 0`. The grammar is written
-   * down in harness/sla/sla-grammar.ts. Default: none (the run reports, never fails).
+   * `errors < 0.5%`, `throughput >= 1000/s`, `count(timeout) == 0`, or scoped to a fault:
+   * `{ during: 'slow', check: 'p99 < 250ms' }`, `{ after: 'crash', check: 'recovery < 3s' }`.
+   * The grammar is written down in harness/sla/sla-grammar.ts. Default: none.
    */
-  sla?: string[];
+  sla?: (string | ScopedSla)[];
+  /**
+   * The fault timeline, the same for every design: network faults on links (through Toxiproxy)
+   * and process faults on services, each at an offset inside the measured window, e.g.
+   * `{ name: 'slow', at: '10s', for: '5s', link: 'client->service', latency: { latency: 200 } }`.
+   */
+  faults?: Fault[];
 }
 
 /** Identity function that exists for its types: editor completion and checking for a scenario. */

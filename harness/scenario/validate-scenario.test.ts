@@ -18,7 +18,7 @@ describe('validateScenario', () => {
     if (r.ok) {
       expect(r.value.durationMs).toBe(5000);
       expect(r.value.warmupMs).toBe(2000);
-      expect(r.value.sla[0]?.threshold).toBe(50_000);
+      expect(r.value.sla[0]?.expr.threshold).toBe(50_000);
     }
   });
 

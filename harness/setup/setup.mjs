@@ -8,6 +8,8 @@ import { existsSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemPrograms } from './system-programs.mjs';
+import { cachedBinary, findGoTool, goTools } from './go-tools.mjs';
+import { dirname as dirOf } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NODE_MAJOR = 22;
@@ -98,10 +100,29 @@ function ensureSystemPrograms() {
   say(`installed ${packages.join(', ')}`);
 }
 
+function ensureGoTools() {
+  for (const tool of goTools) {
+    const found = findGoTool(tool);
+    if (found) {
+      say(`${tool.command} found at ${found} (${tool.purpose})`);
+      continue;
+    }
+    if (!which('go')) {
+      say(`${tool.command} missing and Go is not installed: install Go, then run 'npm run setup' again (or put ${tool.command} on PATH)`);
+      continue;
+    }
+    const target = cachedBinary(tool);
+    run('go', ['install', tool.module], { env: { ...process.env, GOBIN: dirOf(target), GOFLAGS: '-buildvcs=false' } });
+    if (!existsSync(target)) throw new Error(`go install ${tool.module} did not produce ${target}`);
+    say(`installed ${tool.command} ${tool.version} at ${target}`);
+  }
+}
+
 try {
   ensureNode();
   ensureNpmDependencies();
   ensureSystemPrograms();
+  ensureGoTools();
   say('done');
 } catch (err) {
   process.stderr.write(`setup failed: ${err instanceof Error ? err.message : String(err)}\n`);

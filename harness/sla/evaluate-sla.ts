@@ -7,6 +7,8 @@ import { formatValue } from '../result/format.ts';
 export interface SlaWindow {
   stats: WindowStats;
   load: Pick<LoadStats, 'dropped' | 'late'>;
+  /** For `recovery`: µs from the fault's end until recovered; null = never. */
+  recoveryUs?: number | null;
 }
 
 function countKind(stats: WindowStats, kind: string): number {
@@ -45,6 +47,8 @@ export function measure(expr: SlaExpression, w: SlaWindow): number | null {
       return w.load.dropped;
     case 'late':
       return w.load.late;
+    case 'recovery':
+      return w.recoveryUs ?? null;
   }
 }
 
@@ -61,6 +65,6 @@ export function evaluateSla(expr: SlaExpression, w: SlaWindow): SlaVerdict {
     measured,
     threshold: expr.threshold,
     unit: expr.unit,
-    measuredText: formatValue(measured, expr.unit),
+    measuredText: measured === null && expr.metric.kind === 'recovery' ? 'never' : formatValue(measured, expr.unit),
   };
 }

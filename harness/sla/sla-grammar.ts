@@ -5,12 +5,12 @@
  *
  *   line        = metric op value
  *   metric      = latency | "errors" | "rate(" kind ")" | "throughput"
- *               | "requests" | "count(" kind ")" | "dropped" | "late"
+ *               | "requests" | "count(" kind ")" | "dropped" | "late" | "recovery"
  *   latency     = "p" number | "p(" number ")" | "mean" | "min" | "max"
  *   kind        = "timeout" | "refused" | "reset" | "other" | "http_" status | "http_" digit "xx"
  *   op          = "<" | "<=" | ">" | ">=" | "==" | "!="
  *   value       = number unit
- *   unit        = "us" | "µs" | "ms" | "s"   (latency metrics: a unit is required)
+ *   unit        = "us" | "µs" | "ms" | "s"   (latency metrics and recovery: a unit is required)
  *               | "%"                       (errors, rate(kind): a percentage)
  *               | "/s"                      (throughput: per second)
  *               | ""                        (requests, count(kind), dropped, late: a whole count)
@@ -29,6 +29,9 @@
  *   dropped     open model: sends skipped because the in-flight cap was reached
  *   late        open model: sends dispatched more than the lateness bound after their
  *               intended time (the generator could not keep up)
+ *   recovery    only in a line scoped `after` a fault: time from the fault's end until the
+ *               per-second figures are back inside the recovery thresholds (and stay there
+ *               for 2 seconds or to the end); "never" fails
  */
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -41,6 +44,7 @@ export type SlaMetric =
   | { kind: 'rate'; errorKind: string }
   | { kind: 'throughput' }
   | { kind: 'requests' | 'dropped' | 'late' }
+  | { kind: 'recovery' }
   | { kind: 'count'; errorKind: string };
 
 /** What a metric's value is measured in. */
@@ -126,9 +130,10 @@ function parseMetric(text: string, source: string): SlaMetric {
     case 'requests':
     case 'dropped':
     case 'late':
+    case 'recovery':
       return { kind: text };
   }
-  throw new SlaSyntaxError(`SLA line '${source}': unknown metric '${text}'; valid metrics: p50, p99, p99.9 (any percentile), mean, min, max, errors, rate(kind), throughput, requests, count(kind), dropped, late`);
+  throw new SlaSyntaxError(`SLA line '${source}': unknown metric '${text}'; valid metrics: p50, p99, p99.9 (any percentile), mean, min, max, errors, rate(kind), throughput, requests, count(kind), dropped, late, recovery`);
 }
 
 function unitOf(metric: SlaMetric): SlaUnit {
@@ -137,6 +142,7 @@ function unitOf(metric: SlaMetric): SlaUnit {
     case 'mean':
     case 'min':
     case 'max':
+    case 'recovery':
       return 'latency';
     case 'errors':
     case 'rate':

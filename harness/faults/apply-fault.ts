@@ -1,0 +1,69 @@
+import type { ToxicType } from 'toxiproxy-node-client';
+import type { StartedService } from '../runtime/runtime.ts';
+import { faultKind, type Fault, type FaultKind, type LinkFault, type ServiceFault } from './fault-spec.ts';
+import type { ProxiedLink } from './toxiproxy.ts';
+
+/** Undoes an applied fault: removes the toxic, re-enables the link, resumes or restarts the service. */
+export type Remover = () => Promise<void>;
+
+/** What a fault acts on in one design. */
+export interface FaultTargets {
+  links: ReadonlyMap<string, ProxiedLink>;
+  services: ReadonlyMap<string, StartedService>;
+}
+
+async function applyToxic(fault: LinkFault, link: ProxiedLink, type: ToxicType, attributes: object): Promise<Remover> {
+  const streams = fault.direction === 'both' ? (['upstream', 'downstream'] as const) : [fault.direction ?? 'downstream'];
+  const toxics: { remove(): Promise<void> }[] = [];
+  for (const stream of streams) {
+    toxics.push(await link.proxy.addToxic({ name: `${fault.name}-${stream}`, type, stream, toxicity: fault.toxicity ?? 1, attributes }));
+  }
+  return async () => {
+    for (const t of toxics) await t.remove();
+  };
+}
+
+async function applyLinkFault(fault: LinkFault, kind: FaultKind, link: ProxiedLink): Promise<Remover> {
+  if (kind === 'down') {
+    await link.proxy.update({ enabled: false, listen: link.proxy.listen, upstream: link.proxy.upstream });
+    return async () => {
+      await link.proxy.update({ enabled: true, listen: link.proxy.listen, upstream: link.proxy.upstream });
+    };
+  }
+  const attributes = (fault as unknown as Record<string, object>)[kind]!;
+  // Toxiproxy's reset_peer defaults its timeout to 0 (reset at once); say so explicitly.
+  const withDefaults = kind === 'reset_peer' ? { timeout: 0, ...attributes } : attributes;
+  return applyToxic(fault, link, kind as ToxicType, withDefaults);
+}
+
+async function applyServiceFault(fault: ServiceFault, kind: FaultKind, svc: StartedService): Promise<Remover | undefined> {
+  switch (kind) {
+    case 'kill':
+      await svc.kill((fault as { kill: NodeJS.Signals }).kill);
+      return fault.for === undefined ? undefined : () => svc.restart();
+    case 'pause':
+      await svc.pause();
+      return () => svc.resume();
+    case 'restart':
+      await svc.restart();
+      return undefined;
+  }
+  throw new Error(`'${kind}' is not a service fault`);
+}
+
+/**
+ * Applies one fault in one design and returns how to undo it (undefined for instant faults and
+ * a kill without `for`). Throws when the fault cannot be applied.
+ */
+export async function applyFault(fault: Fault, targets: FaultTargets): Promise<Remover | undefined> {
+  const kind = faultKind(fault);
+  if ('link' in fault && fault.link !== undefined) {
+    const link = targets.links.get(fault.link);
+    if (!link) throw new Error(`link '${fault.link}' is not proxied in this design`);
+    return applyLinkFault(fault as LinkFault, kind, link);
+  }
+  const name = (fault as ServiceFault).service;
+  const svc = targets.services.get(name);
+  if (!svc) throw new Error(`service '${name}' is not running in this design`);
+  return applyServiceFault(fault as ServiceFault, kind, svc);
+}

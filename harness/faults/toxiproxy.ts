@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { Toxiproxy, type Proxy as ToxiproxyProxy } from 'toxiproxy-node-client';
+import { findGoTool, goTools } from '../setup/go-tools.mjs';
+import { FaultlineError } from '../errors.ts';
+import type { Endpoint, StartedService } from '../runtime/runtime.ts';
+import type { ServiceSpec } from '../runtime/service-spec.ts';
+import { Wait } from '../runtime/wait.ts';
+
+const tool = goTools.find((t) => t.command === 'toxiproxy-server')!;
+
+/** The toxiproxy-server binary (PATH, then faultline's tool cache), or a set-up error saying how to get it. */
+export function toxiproxyBinary(): string {
+  const found = findGoTool(tool);
+  if (!found) {
+    throw new FaultlineError('setup', 'toxiproxy-server is needed for network faults but was not found on PATH or in the tool cache', {
+      hint: `run 'npm run setup' (it runs: go install ${tool.module}), or put toxiproxy-server on PATH`,
+    });
+  }
+  return found;
+}
+
+/** Toxiproxy's server as a local service: API on a free loopback port, proxies on loopback too. */
+export function toxiproxyServerSpec(): ServiceSpec {
+  const binary = toxiproxyBinary();
+  return {
+    name: 'toxiproxy',
+    target: 'toxiproxy',
+    ports: ['api'],
+    local: (ctx) => ({ command: binary, args: ['-host', ctx.host, '-port', String(ctx.ports.api)] }),
+    ready: Wait.forHttp('/version', { port: 'api' }),
+    program: {
+      name: 'toxiproxy-server',
+      version: async () => {
+        const r = spawnSync(binary, ['-version'], { encoding: 'utf8' });
+        return (/\d+\.\d+\.\d+/.exec(`${r.stdout}${r.stderr}`)?.[0] ?? tool.version);
+      },
+    },
+  };
+}
+
+/** One proxied link: where clients connect instead of the real endpoint. */
+export interface ProxiedLink {
+  name: string;
+  listen: Endpoint;
+  upstream: Endpoint;
+  proxy: ToxiproxyProxy;
+}
+
+/** The run's Toxiproxy: creates one proxy per link and removes them again. */
+export class ToxiproxyControl {
+  private readonly client: Toxiproxy;
+  readonly version: string;
+
+  constructor(server: StartedService) {
+    this.client = new Toxiproxy(server.url('api'));
+    this.version = server.program.version;
+  }
+
+  /** Creates a proxy listening on a free loopback port (Toxiproxy picks it) in front of `upstream`. */
+  async link(proxyName: string, linkName: string, upstream: Endpoint): Promise<ProxiedLink> {
+    const proxy = await this.client.createProxy({ name: proxyName, listen: '127.0.0.1:0', upstream: `${upstream.host}:${upstream.port}` });
+    const m = /^(.*):(\d+)$/.exec(proxy.listen);
+    if (!m) throw new FaultlineError('internal', `toxiproxy answered an unexpected listen address '${proxy.listen}' for link '${linkName}'`);
+    return { name: linkName, listen: { host: m[1]!, port: Number(m[2]) }, upstream, proxy };
+  }
+
+  async removeAll(): Promise<void> {
+    await this.client.reset();
+    const all = await this.client.getAll();
+    for (const p of Object.values(all)) await p.remove();
+  }
+}

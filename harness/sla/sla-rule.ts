@@ -1,0 +1,24 @@
+import type { SlaExpression } from './sla-grammar.ts';
+
+/** Which part of the run a scoped SLA line is judged on. */
+export interface SlaScope {
+  kind: 'before' | 'during' | 'after';
+  fault: string;
+  /** With `after`: only this long after the fault's end (ms). */
+  forMs?: number;
+}
+
+/** One SLA line of a scenario, parsed: what to check, and where. */
+export interface SlaRule {
+  expr: SlaExpression;
+  /** As shown in reports: `p99 < 100ms`, `during slow: p99 < 250ms`. */
+  display: string;
+  scope?: SlaScope;
+  /** For `recovery`: the per-second thresholds that mean "recovered". */
+  until?: SlaExpression[];
+}
+
+/** Whether a line can judge a single second (latency and error figures), so it can define recovery. */
+export function judgesOneSecond(expr: SlaExpression): boolean {
+  return expr.unit === 'latency' ? expr.metric.kind !== 'recovery' : expr.metric.kind === 'errors' || expr.metric.kind === 'rate';
+}
