@@ -6,49 +6,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createHttpDriver } from '../drivers/http-driver.ts';
-import { http, type ClosedHttpWorkload } from '../drivers/http-workload.ts';
 import { Recorder } from '../metrics/recorder.ts';
-import { formatLatency } from '../result/format.ts';
 import type { RunResult } from '../result/result.ts';
 import { LocalRuntime } from '../runtime/local-runtime.ts';
-import type { ServiceSpec } from '../runtime/service-spec.ts';
-import { Wait } from '../runtime/wait.ts';
 import { parseDuration } from '../scenario/duration.ts';
+import { driveClosed, staticNginx } from './bench-helpers.ts';
 import { runCli } from '../testing/cli.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '10s' }, connections: { type: 'string', default: '50' } } });
 const durationMs = parseDuration(values.duration)!;
 const connections = Number(values.connections);
-
-/** nginx answering every request with a fixed 2-byte body, one worker, no access log. */
-const staticNginx: ServiceSpec = {
-  name: 'nginx-static',
-  target: 'bench',
-  ports: ['http'],
-  stopSignal: 'SIGQUIT',
-  local: (ctx) => ({
-    command: 'nginx',
-    args: ['-p', ctx.dir, '-c', join(ctx.dir, 'nginx.conf'), '-e', join(ctx.dir, 'error.log')],
-    files: {
-      'nginx.conf': `daemon off;
-worker_processes 1;
-pid ${ctx.dir}/nginx.pid;
-error_log ${ctx.dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${ctx.dir}/body; proxy_temp_path ${ctx.dir}/proxy; fastcgi_temp_path ${ctx.dir}/fastcgi;
-  uwsgi_temp_path ${ctx.dir}/uwsgi; scgi_temp_path ${ctx.dir}/scgi;
-  keepalive_requests 1000000;
-  server { listen ${ctx.host}:${ctx.ports.http}; location / { return 200 'ok'; } }
-}
-`,
-    },
-  }),
-  ready: Wait.forHttp('/'),
-  program: { name: 'nginx', version: async () => spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace(/^nginx version: nginx\//, '') },
-};
 
 function wrk(url: string): { rps: number; p99: string } {
   const r = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${Math.round(durationMs / 1000)}s`, '--latency', url], { encoding: 'utf8' });
@@ -56,21 +23,6 @@ function wrk(url: string): { rps: number; p99: string } {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1]);
   const p99 = /99%\s+(\S+)/.exec(r.stdout)?.[1] ?? '?';
   return { rps, p99 };
-}
-
-async function ours(url: string, engine: ClosedHttpWorkload['engine']): Promise<{ rps: number; p99: string }> {
-  const start = performance.now();
-  const endMs = start + durationMs;
-  const driver = createHttpDriver(http({ model: 'closed', connections, path: '/', engine }), { url, endMs, warmupMs: 0 });
-  const recorder = new Recorder(start);
-  driver.start({ recorder });
-  await new Promise((r) => setTimeout(r, endMs - performance.now()));
-  recorder.closeWindow(endMs);
-  await driver.stop();
-  await driver.close();
-  const { totals } = recorder.finish();
-  if (totals.errors > 0) throw new Error(`${engine}: ${totals.errors} errors`);
-  return { rps: totals.throughput, p99: formatLatency(totals.latencyUs.p99) };
 }
 
 async function startToFirstRequest(): Promise<number> {
@@ -107,8 +59,8 @@ try {
   const nginx = await runtime.start(staticNginx);
   const url = nginx.url();
   const ref = wrk(url);
-  const undici = await ours(url, 'undici');
-  const ac = await ours(url, 'autocannon');
+  const undici = await driveClosed(url, { connections, durationMs, engine: 'undici' });
+  const ac = await driveClosed(url, { connections, durationMs, engine: 'autocannon' });
   await runtime.stopAll();
   const first = await startToFirstRequest();
   const mem = recorderMemory();

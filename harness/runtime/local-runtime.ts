@@ -211,17 +211,24 @@ class LocalService implements StartedService {
     return this.child?.pid !== undefined && this.exitInfo === undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Signals the running service's group; a service that is not running is an error a fault must report. */
+  private signalRunning(signal: NodeJS.Signals): void {
+    if (!this.running || !signalGroup(this.child!.pid!, signal)) {
+      throw new FaultlineError('fault', `service '${this.name}' is not running (${this.exitInfo ?? 'it was stopped'}), so ${signal} cannot reach it`);
+    }
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.child?.pid !== undefined) signalGroup(this.child.pid, signal);
+    this.signalRunning(signal);
     if (signal === 'SIGKILL') await this.exited;
   }
 
   async pause(): Promise<void> {
-    if (this.child?.pid !== undefined) signalGroup(this.child.pid, 'SIGSTOP');
+    this.signalRunning('SIGSTOP');
   }
 
   async resume(): Promise<void> {
-    if (this.child?.pid !== undefined) signalGroup(this.child.pid, 'SIGCONT');
+    this.signalRunning('SIGCONT');
   }
 
   async restart(): Promise<void> {
@@ -237,7 +244,7 @@ class LocalService implements StartedService {
       signalGroup(pid, this.spec.stopSignal ?? 'SIGTERM');
       // A paused group holds the signal until it runs again.
       signalGroup(pid, 'SIGCONT');
-      const graceful = await Promise.race([this.exited.then(() => true), sleep(STOP_GRACE_MS, false)]);
+      const graceful = await Promise.race([this.exited.then(() => true), sleep(STOP_GRACE_MS, false, { ref: false })]);
       if (!graceful) signalGroup(pid, 'SIGKILL');
       await this.exited;
     }

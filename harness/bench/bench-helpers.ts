@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { createHttpDriver } from '../drivers/http-driver.ts';
+import { http, type ClosedHttpWorkload } from '../drivers/http-workload.ts';
+import { Recorder } from '../metrics/recorder.ts';
+import { formatLatency } from '../result/format.ts';
+import type { ServiceSpec } from '../runtime/service-spec.ts';
+import { Wait } from '../runtime/wait.ts';
+
+/** nginx answering every request with a fixed 2-byte body, one worker, no access log. */
+export const staticNginx: ServiceSpec = {
+  name: 'nginx-static',
+  target: 'bench',
+  ports: ['http'],
+  stopSignal: 'SIGQUIT',
+  local: (ctx) => ({
+    command: 'nginx',
+    args: ['-p', ctx.dir, '-c', join(ctx.dir, 'nginx.conf'), '-e', join(ctx.dir, 'error.log')],
+    files: {
+      'nginx.conf': `daemon off;
+worker_processes 1;
+pid ${ctx.dir}/nginx.pid;
+error_log ${ctx.dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${ctx.dir}/body; proxy_temp_path ${ctx.dir}/proxy; fastcgi_temp_path ${ctx.dir}/fastcgi;
+  uwsgi_temp_path ${ctx.dir}/uwsgi; scgi_temp_path ${ctx.dir}/scgi;
+  keepalive_requests 1000000;
+  server { listen ${ctx.host}:${ctx.ports.http}; location / { return 200 'ok'; } }
+}
+`,
+    },
+  }),
+  ready: Wait.forHttp('/'),
+  program: { name: 'nginx', version: async () => spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace(/^nginx version: nginx\//, '') },
+};
+
+/** Figures of one benchmark drive. */
+export interface DriveFigures {
+  rps: number;
+  p50: string;
+  p99: string;
+}
+
+async function drive(url: string, workload: Parameters<typeof createHttpDriver>[0], durationMs: number): Promise<DriveFigures> {
+  const start = performance.now();
+  const endMs = start + durationMs;
+  const driver = createHttpDriver(workload, { url, endMs, warmupMs: 0 });
+  const recorder = new Recorder(start);
+  driver.start({ recorder });
+  await new Promise((r) => setTimeout(r, endMs - performance.now()));
+  recorder.closeWindow(endMs);
+  await driver.stop();
+  await driver.close();
+  const { totals } = recorder.finish();
+  if (totals.errors > 0) throw new Error(`${totals.errors} errors while driving ${url}`);
+  return { rps: totals.throughput, p50: formatLatency(totals.latencyUs.p50), p99: formatLatency(totals.latencyUs.p99) };
+}
+
+/** Closed model: `connections` connections as fast as the target answers. */
+export function driveClosed(url: string, opts: { connections: number; durationMs: number; engine: ClosedHttpWorkload['engine'] }): Promise<DriveFigures> {
+  return drive(url, http({ model: 'closed', connections: opts.connections, path: '/', engine: opts.engine }), opts.durationMs);
+}
+
+/** Open model at a fixed rate. */
+export function driveOpen(url: string, opts: { rate: number; durationMs: number }): Promise<DriveFigures> {
+  return drive(url, http({ model: 'open', rate: opts.rate, path: '/' }), opts.durationMs);
+}

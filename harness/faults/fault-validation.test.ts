@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { http, httpService, nodeCluster } from '../index.ts';
+import { validateScenario } from '../scenario/validate-scenario.ts';
+
+const base = {
+  name: 'f',
+  description: 'faults',
+  designs: { single: httpService(), cluster: nodeCluster() },
+  workload: http({ model: 'open', rate: 10, path: '/health' }),
+  duration: '20s',
+};
+
+function problems(extra: object): Record<string, string> {
+  const r = validateScenario({ ...base, ...extra });
+  const out: Record<string, string> = {};
+  if (r.ok) return out;
+  for (const p of r.problems) out[p.path] = out[p.path] ? `${out[p.path]} | ${p.message}` : p.message;
+  return out;
+}
+
+describe('fault validation', () => {
+  it('accepts a timeline of link and service faults with scoped SLA lines', () => {
+    const r = validateScenario({
+      ...base,
+      designs: { single: httpService() },
+      faults: [
+        { name: 'slow', at: '2s', for: '3s', link: 'client->service', latency: { latency: 50, jitter: 5 }, direction: 'both' },
+        { name: 'cut', at: '6s', for: '2s', link: 'client->service', down: true },
+        { name: 'freeze', at: '9s', for: '1s', service: 'service', pause: true },
+        { name: 'crash', at: '12s', for: '2s', service: 'service', kill: 'SIGKILL' },
+        { name: 'bounce', at: '16s', service: 'service', restart: true },
+      ],
+      sla: ['p99 < 100ms', { during: 'slow', check: 'p50 >= 50ms' }, { after: 'crash', check: 'recovery < 3s' }, { after: 'freeze', for: '2s', check: 'errors < 1%' }],
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.faults).toHaveLength(5);
+    expect(r.value.sla.map((s) => s.display)).toEqual(['p99 < 100ms', 'during slow: p50 >= 50ms', 'after crash: recovery < 3s', 'after freeze (2s): errors < 1%']);
+    // Recovery with no thresholds of its own means the whole-run latency and error lines.
+    expect(r.value.sla[2]?.until?.map((u) => u.source)).toEqual(['p99 < 100ms']);
+  });
+
+  it('names the valid links and services of each design for an unknown one', () => {
+    const p = problems({ faults: [{ name: 'x', at: '1s', link: 'lb->backend-1', latency: { latency: 5 } }, { name: 'y', at: '1s', service: 'backend-2', pause: true }] });
+    expect(p['faults[0].link']).toMatch(/design 'single' has no link 'lb->backend-1'; its links: 'client->service'/);
+    expect(p['faults[0].link']).toMatch(/design 'cluster' has no link 'lb->backend-1'; its links: 'client->cluster'/);
+    expect(p['faults[1].service']).toMatch(/design 'single' has no service 'backend-2'; its services: 'service'/);
+  });
+
+  it('limits a fault to some designs, and checks those names', () => {
+    expect(problems({ faults: [{ name: 'x', at: '1s', service: 'cluster', pause: true, designs: ['cluster'] }] })).toEqual({});
+    expect(problems({ faults: [{ name: 'x', at: '1s', service: 'cluster', pause: true, designs: ['clustre'] }] })['faults[0].designs']).toMatch(/unknown design 'clustre'/);
+  });
+
+  it('wants exactly one kind, on the right kind of target', () => {
+    const p = problems({
+      faults: [
+        { name: 'a', at: '1s', link: 'client->service', latency: { latency: 5 }, down: true, designs: ['single'] },
+        { name: 'b', at: '1s', link: 'client->service', designs: ['single'] },
+        { name: 'c', at: '1s', service: 'service', latency: { latency: 5 }, designs: ['single'] },
+        { name: 'd', at: '1s', service: 'service', restart: true, for: '2s', designs: ['single'] },
+        { name: 'e', at: '1s', service: 'service', kill: 'SIGSTRANGE', designs: ['single'] },
+        { name: 'f', at: 'soon', link: 'client->service', latency: { latency: 5, wobble: 1 }, designs: ['single'] },
+      ],
+    });
+    expect(p['faults[0].down']).toMatch(/one fault kind per fault, not latency and down/);
+    expect(p['faults[1].name']).toMatch(/give one fault kind: latency, bandwidth/);
+    expect(p['faults[2].link']).toMatch(/a latency fault acts on a link/);
+    expect(p['faults[3].for']).toMatch(/a restart is instant/);
+    expect(p['faults[4].kill']).toBeDefined();
+    expect(p['faults[5].at']).toMatch(/expected a duration/);
+    expect(p['faults[5].latency.wobble']).toMatch(/unknown field/);
+  });
+
+  it('keeps faults inside the window and their names unique', () => {
+    const p = problems({
+      faults: [
+        { name: 'x', at: '25s', service: 'service', pause: true, designs: ['single'] },
+        { name: 'x', at: '15s', for: '10s', service: 'service', pause: true, designs: ['single'] },
+      ],
+    });
+    expect(p['faults[0].at']).toMatch(/starts at 25s, not inside the 20s window/);
+    expect(p['faults[1].for']).toMatch(/ends at 25s, after the 20s window/);
+    expect(p['faults[1].name']).toMatch(/already named 'x'/);
+  });
+
+  it('checks scoped SLA lines against the faults', () => {
+    const faults = [{ name: 'slow', at: '1s', for: '2s', link: 'client->service', latency: { latency: 5 }, designs: ['single'] }];
+    const p = problems({
+      faults,
+      sla: [
+        { during: 'sloww', check: 'p99 < 1s' },
+        { during: 'slow', after: 'slow', check: 'p99 < 1s' },
+        { during: 'slow', check: 'recovery < 1s' },
+        'recovery < 2s',
+        { after: 'slow', check: 'recovery < 2s' },
+        { during: 'slow', check: 'p99 < 1s', until: ['p99 < 1s'] },
+        { after: 'slow', check: 'recovery < 2s', until: ['throughput > 5/s'] },
+      ],
+    });
+    expect(p['sla[0].during']).toMatch(/no fault named 'sloww'; faults: 'slow'/);
+    expect(p['sla[1]']).toMatch(/exactly one of before, during or after/);
+    expect(p['sla[2].check']).toMatch(/recovery is measured after a fault/);
+    expect(p['sla[3]']).toMatch(/recovery is measured after a fault/);
+    expect(p['sla[4]']).toMatch(/recovery needs thresholds/);
+    expect(p['sla[5].until']).toMatch(/until goes with a recovery check/);
+    expect(p['sla[6].until[0]']).toMatch(/cannot judge a single second/);
+  });
+});

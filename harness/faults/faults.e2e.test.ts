@@ -1,0 +1,161 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeEncoded } from '../metrics/histogram.ts';
+import type { DesignResult, FaultRecord, RunResult, SecondStats } from '../result/result.ts';
+import { runCli } from '../testing/cli.ts';
+import { processesOfRun } from '../testing/processes.ts';
+
+const harness = fileURLToPath(new URL('../index.ts', import.meta.url));
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'faultline-faults-test-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Writes a scenario with one http-service design under 100 req/s and the given faults and SLA. */
+async function scenario(file: string, body: { duration: string; faults: unknown[]; sla?: unknown[] }): Promise<string> {
+  const path = join(work, file);
+  await writeFile(path, `import { defineScenario, http, httpService } from ${JSON.stringify(harness)};
+export default defineScenario({
+  name: 'fault-test',
+  description: 'faults under test',
+  designs: { single: httpService() },
+  workload: http({ model: 'open', rate: 100, path: '/work?ms=1', timeout: '3s' }),
+  warmup: '1s',
+  duration: ${JSON.stringify(body.duration)},
+  faults: ${JSON.stringify(body.faults)},
+  sla: ${JSON.stringify(body.sla ?? [])},
+});\n`);
+  return path;
+}
+
+function p50OfSeconds(rows: readonly SecondStats[], seconds: number[]): number {
+  const h = mergeEncoded(seconds.map((s) => rows[s]!.histogram));
+  const v = h.getValueAtPercentile(50);
+  h.destroy();
+  return v;
+}
+
+function p99OfSeconds(rows: readonly SecondStats[], from: number, to: number): number {
+  const h = mergeEncoded(rows.slice(from, to).map((r) => r.histogram));
+  const v = h.getValueAtPercentile(99);
+  h.destroy();
+  return v;
+}
+
+describe('a timeline through real Toxiproxy and the real CLI', () => {
+  const runId = `flt${process.pid}`;
+  let result: RunResult;
+  let design: DesignResult;
+  let code: number | null;
+  const fault = (name: string): FaultRecord => design.faults.find((f) => f.name === name)!;
+
+  beforeAll(async () => {
+    const file = await scenario('timeline.ts', {
+      duration: '14s',
+      faults: [
+        { name: 'lat50', at: '1s', for: '3s', link: 'client->service', latency: { latency: 50 } },
+        { name: 'cut', at: '6s', for: '3s', link: 'client->service', down: true },
+        { name: 'freeze', at: '11s', for: '1s', service: 'service', pause: true },
+      ],
+      sla: [{ after: 'freeze', check: 'recovery < 2s', until: ['p99 < 50ms', 'errors < 1%'] }, { during: 'cut', check: 'count(refused) > 0' }],
+    });
+    const run = runCli(['run', file, '--out', join(work, 'timeline')], { env: { FAULTLINE_RUN_ID: runId } });
+    ({ code } = await run.done);
+    result = JSON.parse(await readFile(join(work, 'timeline', 'result.json'), 'utf8')) as RunResult;
+    design = result.designs[0]!;
+  });
+
+  it('records the proxied link, each fault as applied and removed, and the active faults per second', () => {
+    expect(code).toBe(0);
+    expect(result.environment.toxiproxy).toBe('2.12.0');
+    expect(design.links.map((l) => l.name)).toEqual(['client->service']);
+    for (const f of design.faults) {
+      // Timers may fire up to a millisecond early (they count whole ms).
+      expect(f.appliedAtMs! - f.atMs).toBeGreaterThanOrEqual(-1);
+      expect(f.appliedAtMs! - f.atMs).toBeLessThan(100);
+      expect(f.removedAtMs! - (f.atMs + f.forMs!)).toBeLessThan(100);
+    }
+    expect(design.series[2]?.faults).toEqual(['lat50']);
+    expect(design.series[5]?.faults).toBeUndefined();
+  });
+
+  it('adds 50 ms ± 3 ms to p50 while the latency toxic is in place, and none the next second', () => {
+    const baseline = p50OfSeconds(design.series, [0, 5]);
+    const inside = p50OfSeconds(design.series, [2, 3]);
+    expect(Math.abs(inside - baseline - 50_000)).toBeLessThanOrEqual(3000);
+    const next = Math.ceil(fault('lat50').removedAtMs! / 1000);
+    expect(Math.abs(p50OfSeconds(design.series, [next]) - baseline)).toBeLessThanOrEqual(3000);
+  });
+
+  it('gives connection errors only within the 3 s down window (±1 s)', () => {
+    const cut = fault('cut');
+    const withErrors = design.series.filter((r) => r.errors > 0).map((r) => r.second);
+    expect(withErrors.length).toBeGreaterThanOrEqual(3);
+    for (const s of withErrors) {
+      expect(s * 1000).toBeGreaterThanOrEqual(cut.appliedAtMs! - 1000);
+      expect(s * 1000).toBeLessThan(cut.removedAtMs! + 1000);
+    }
+    expect(design.totals.errorsByKind.refused).toBeGreaterThan(100);
+    expect(design.sla.find((v) => v.line === 'during cut: count(refused) > 0')?.pass).toBe(true);
+  });
+
+  it('shows a 1 s freeze as p99 ≥ 900 ms in its window, and measures the recovery after it', () => {
+    const freeze = fault('freeze');
+    expect(p99OfSeconds(design.series, Math.floor(freeze.appliedAtMs! / 1000), Math.ceil(freeze.removedAtMs! / 1000))).toBeGreaterThanOrEqual(900_000);
+    const recovery = design.sla.find((v) => v.line.startsWith('after freeze'))!;
+    expect(recovery.measured).not.toBeNull();
+    expect(recovery.measured!).toBeLessThan(2_000_000);
+    expect(recovery.pass).toBe(true);
+  });
+
+  it('leaves no toxiproxy-server or service process behind', () => {
+    expect(processesOfRun(runId)).toEqual([]);
+  });
+});
+
+describe('faults that go wrong', () => {
+  it('rejects an unknown link with the valid names (exit 2), starting nothing', async () => {
+    const file = await scenario('bad-link.ts', { duration: '5s', faults: [{ name: 'x', at: '1s', link: 'lb->backend-1', latency: { latency: 5 } }] });
+    const { code, stderr } = await runCli(['run', file, '--out', join(work, 'bad-link')]).done;
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/faults\[0\]\.link: design 'single' has no link 'lb->backend-1'; its links: 'client->service'/);
+  });
+
+  it('fails the run with exit 4 when a fault cannot be applied, and stops everything', async () => {
+    const runId = `fail${process.pid}`;
+    const file = await scenario('bad-fault.ts', {
+      duration: '6s',
+      faults: [
+        { name: 'lat', at: '0s', for: '1s', link: 'client->service', latency: { latency: 5 } },
+        { name: 'crash', at: '1s', service: 'service', kill: 'SIGKILL' },
+        { name: 'freeze-dead', at: '2s', for: '1s', service: 'service', pause: true },
+      ],
+    });
+    const out = join(work, 'bad-fault');
+    const { code, stderr } = await runCli(['run', file, '--out', out], { env: { FAULTLINE_RUN_ID: runId } }).done;
+    expect(code).toBe(4);
+    expect(stderr).toMatch(/fault 'freeze-dead' \(pause on service\) failed to apply at 2\.\ds: service 'service' is not running/);
+    expect(processesOfRun(runId)).toEqual([]);
+    const partial = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as RunResult;
+    expect(partial.complete).toBe(false);
+    expect(partial.designs[0]?.faults.find((f) => f.name === 'freeze-dead')?.error).toMatch(/failed to apply/);
+  });
+
+  it('stops Toxiproxy and the services on SIGINT', async () => {
+    const runId = `fint${process.pid}`;
+    const file = await scenario('long.ts', { duration: '60s', faults: [{ name: 'lat', at: '1s', link: 'client->service', latency: { latency: 5 } }] });
+    const run = runCli(['run', file, '--out', join(work, 'long')], { env: { FAULTLINE_RUN_ID: runId } });
+    await run.waitFor(/fault: lat/);
+    expect(processesOfRun(runId).filter((p) => p !== run.child.pid)).toHaveLength(2);
+    run.child.kill('SIGINT');
+    expect((await run.done).code).toBe(130);
+    expect(processesOfRun(runId)).toEqual([]);
+  });
+});
