@@ -13,6 +13,7 @@ export default tseslint.config(
   },
   {
     files: ['scenarios/**/*.ts'],
+    ignores: ['scenarios/**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [{ group: ['../harness/*', '!../harness/index.ts'], message: 'scenarios import only harness/index.ts and targets/.' }],

@@ -1,9 +1,13 @@
 import type { TargetDefinition } from './target.ts';
 import { httpServiceTarget } from './http-service/http-service.ts';
 import { nodeClusterTarget } from './node-cluster/node-cluster.ts';
+import { haproxyTarget } from './haproxy/haproxy.ts';
+import { nginxTarget } from './nginx/nginx.ts';
 
 export { httpService } from './http-service/http-service.ts';
 export { nodeCluster } from './node-cluster/node-cluster.ts';
+export { haproxy } from './haproxy/haproxy.ts';
+export { nginx } from './nginx/nginx.ts';
 
 // Each entry keeps its own options type; the registry only checks that every entry is a target.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -13,6 +17,8 @@ type AnyTarget = TargetDefinition<any>;
 export const targets = {
   'http-service': httpServiceTarget,
   'node-cluster': nodeClusterTarget,
+  haproxy: haproxyTarget,
+  nginx: nginxTarget,
 } satisfies Record<string, AnyTarget>;
 
 export type TargetName = keyof typeof targets;

@@ -1,40 +1,16 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { nginxConfig, nginxService } from '../../targets/nginx/nginx.ts';
 import { createHttpDriver } from '../drivers/http-driver.ts';
 import { http, type ClosedHttpWorkload } from '../drivers/http-workload.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import { formatLatency } from '../result/format.ts';
-import type { ServiceSpec } from '../runtime/service-spec.ts';
 import { Wait } from '../runtime/wait.ts';
 
 /** nginx answering every request with a fixed 2-byte body, one worker, no access log. */
-export const staticNginx: ServiceSpec = {
-  name: 'nginx-static',
-  target: 'bench',
-  ports: ['http'],
-  stopSignal: 'SIGQUIT',
-  local: (ctx) => ({
-    command: 'nginx',
-    args: ['-p', ctx.dir, '-c', join(ctx.dir, 'nginx.conf'), '-e', join(ctx.dir, 'error.log')],
-    files: {
-      'nginx.conf': `daemon off;
-worker_processes 1;
-pid ${ctx.dir}/nginx.pid;
-error_log ${ctx.dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${ctx.dir}/body; proxy_temp_path ${ctx.dir}/proxy; fastcgi_temp_path ${ctx.dir}/fastcgi;
-  uwsgi_temp_path ${ctx.dir}/uwsgi; scgi_temp_path ${ctx.dir}/scgi;
-  keepalive_requests 1000000;
+export const staticNginx = nginxService('nginx-static', 'bench', Wait.forHttp('/'), (ctx) =>
+  nginxConfig(ctx.dir, 1, `  keepalive_requests 1000000;
   server { listen ${ctx.host}:${ctx.ports.http}; location / { return 200 'ok'; } }
-}
-`,
-    },
-  }),
-  ready: Wait.forHttp('/'),
-  program: { name: 'nginx', version: async () => spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim().replace(/^nginx version: nginx\//, '') },
-};
+`),
+);
 
 /** Figures of one benchmark drive. */
 export interface DriveFigures {

@@ -18,6 +18,7 @@ run options:
   --warmup <dur>        warm-up before the window, e.g. 2s (overrides the scenario)
   --out <dir>           output folder (default results/<scenario>/<timestamp>/)
   --runtime <kind>      local | docker | auto (default auto)
+  --time-scale <f>      multiply warm-up, window and fault times by f (0.25: a quick run)
 
 exit codes:
   0   every SLA line held            1   an SLA line failed
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
       warmup: { type: 'string' },
       out: { type: 'string' },
       runtime: { type: 'string' },
+      'time-scale': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

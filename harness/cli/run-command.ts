@@ -8,6 +8,7 @@ import { RunInterrupted, runScenario, type RunHooks } from '../run/run-scenario.
 import { parseDuration } from '../scenario/duration.ts';
 import { loadScenario } from '../scenario/load-scenario.ts';
 import { checkTimeline } from '../scenario/validate-scenario.ts';
+import { scaleTimeline } from '../scenario/time-scale.ts';
 
 export interface RunFlags {
   design?: string[];
@@ -15,6 +16,7 @@ export interface RunFlags {
   warmup?: string;
   out?: string;
   runtime?: string;
+  'time-scale'?: string;
 }
 
 function durationFlag(flag: string, text: string | undefined, fallback: number, min: number): number {
@@ -68,7 +70,8 @@ function liveHooks(): RunHooks {
 
 /** `faultline run`: load and validate, run every design, write result.json, print the verdict. */
 export async function runCommand(arg: string, flags: RunFlags): Promise<number> {
-  const loaded = await loadScenario(arg);
+  const factor = flags['time-scale'] === undefined ? 1 : Number(flags['time-scale']);
+  const loaded = scaleTimeline(await loadScenario(arg), factor);
   const { runtime, reason } = chooseRuntime(flags.runtime);
   const designs = chooseDesigns(flags.design, Object.keys(loaded.scenario.designs));
   const durationMs = durationFlag('duration', flags.duration, loaded.durationMs, 1000);
@@ -100,7 +103,7 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
   let result: RunResult;
   let failure: FaultlineError | undefined;
   try {
-    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, runId, runtime, runtimeReason: reason, signal: ac.signal, hooks: liveHooks() });
+    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, runId, runtime, runtimeReason: reason, timeScale: factor, signal: ac.signal, hooks: liveHooks() });
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
     result = err.partial;

@@ -74,12 +74,14 @@ class ResponseRecorder implements Dispatcher.DispatchHandler {
   private readonly op: string;
   private readonly intendedMs: number;
   private readonly done: () => void;
+  private readonly key: string | undefined;
 
-  constructor(recorder: Recorder, op: string, intendedMs: number, done: () => void) {
+  constructor(recorder: Recorder, op: string, intendedMs: number, done: () => void, key: string | undefined) {
     this.recorder = recorder;
     this.op = op;
     this.intendedMs = intendedMs;
     this.done = done;
+    this.key = key;
   }
 
   onRequestStart(): void {}
@@ -93,7 +95,9 @@ class ResponseRecorder implements Dispatcher.DispatchHandler {
   onResponseData(): void {}
 
   onResponseEnd(): void {
-    this.recorder.recordResponse(this.op, Math.round((performance.now() - this.intendedMs) * 1000), statusKind(this.status), this.servedBy);
+    const errorKind = statusKind(this.status);
+    this.recorder.recordResponse(this.op, Math.round((performance.now() - this.intendedMs) * 1000), errorKind, this.servedBy);
+    if (this.key !== undefined && errorKind === undefined && this.servedBy !== undefined) this.recorder.recordKey(this.key, this.servedBy);
     this.done();
   }
 
@@ -103,11 +107,26 @@ class ResponseRecorder implements Dispatcher.DispatchHandler {
   }
 }
 
+/** Hands out keys 0, 1, … keys-1 in turn for each request of the workload that has keys. */
+class KeyCounter {
+  private readonly next = new Map<NormalizedRequest, number>();
+
+  /** The path to send and its key (undefined for a request without keys). */
+  take(req: NormalizedRequest): { path: string; key: string | undefined } {
+    if (req.keys === undefined) return { path: req.path, key: undefined };
+    const n = this.next.get(req) ?? 0;
+    this.next.set(req, n + 1);
+    const key = String(n % req.keys);
+    return { path: req.path.replace('{key}', key), key };
+  }
+}
+
 /** Sends one request; it records into the recorder current now, at its intended time. */
-function dispatchOne(pool: Pool, req: NormalizedRequest, timeoutMs: number, slot: RecorderSlot, intendedMs: number, done: () => void): void {
+function dispatchOne(pool: Pool, req: NormalizedRequest, keys: KeyCounter, timeoutMs: number, slot: RecorderSlot, intendedMs: number, done: () => void): void {
+  const { path, key } = keys.take(req);
   pool.dispatch(
-    { path: req.path, method: req.method, headers: req.headers, body: req.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
-    new ResponseRecorder(slot.recorder, req.name, intendedMs, done),
+    { path, method: req.method, headers: req.headers, body: req.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+    new ResponseRecorder(slot.recorder, req.name, intendedMs, done, key),
   );
 }
 
@@ -153,6 +172,7 @@ class OpenHttpDriver implements LoadDriver {
   private readonly schedule: ArrivalSchedule;
   private readonly maxInFlight: number;
   private readonly inFlight = new InFlight();
+  private readonly keys = new KeyCounter();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly target: DriverTarget;
@@ -187,7 +207,7 @@ class OpenHttpDriver implements LoadDriver {
         }
         slot.recorder.noteSend(now - due, LATE_THRESHOLD_MS);
         this.inFlight.count++;
-        dispatchOne(this.pool, this.cycle[k % this.cycle.length]!, this.timeoutMs, slot, due, this.inFlight.done);
+        dispatchOne(this.pool, this.cycle[k % this.cycle.length]!, this.keys, this.timeoutMs, slot, due, this.inFlight.done);
       }
       const next = origin + this.schedule.timeOf(k);
       if (next >= this.target.endMs) return;
@@ -212,6 +232,7 @@ class ClosedHttpDriver implements LoadDriver {
   readonly model = 'closed' as const;
   private readonly pool: Pool;
   private readonly inFlight = new InFlight();
+  private readonly keys = new KeyCounter();
   private stopped = false;
   readonly connections: number;
   private readonly target: DriverTarget;
@@ -235,7 +256,7 @@ class ClosedHttpDriver implements LoadDriver {
       }
       const now = performance.now();
       slot.recorder.noteSend(0, LATE_THRESHOLD_MS);
-      dispatchOne(this.pool, this.cycle[k++ % this.cycle.length]!, this.timeoutMs, slot, now, () => {
+      dispatchOne(this.pool, this.cycle[k++ % this.cycle.length]!, this.keys, this.timeoutMs, slot, now, () => {
         // A new turn of the event loop per request, so a fast error (refused) cannot recurse.
         setImmediate(loop);
       });

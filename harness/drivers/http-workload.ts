@@ -15,6 +15,12 @@ export interface HttpRequestSpec {
   body?: string;
   /** Relative share of this request in the mix; default 1. Requests are interleaved in a fixed order, the same for every design. */
   weight?: number;
+  /**
+   * Request keys: `{key}` in the path is replaced by 0, 1, … keys-1 in turn, and the backend
+   * that served each key is tracked, so a hashing balancer's remapping can be measured
+   * (`remapped`). Default: no keys.
+   */
+  keys?: number;
 }
 
 interface HttpWorkloadCommon {
@@ -67,6 +73,12 @@ const requestSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   body: z.string().optional(),
   weight: z.number().int().positive().max(1000).optional(),
+  keys: z.number().int().positive().max(1_000_000).optional(),
+}).check((ctx) => {
+  const r = ctx.value;
+  if ((r.keys !== undefined) !== r.path.includes('{key}')) {
+    ctx.issues.push({ code: 'custom', input: r, path: [r.keys === undefined ? 'path' : 'keys'], message: 'a path with {key} needs keys: N, and keys needs {key} in the path' });
+  }
 });
 
 const common = {
@@ -98,13 +110,13 @@ export const httpWorkloadSchema = z
     if ((w.path === undefined) === (w.requests === undefined)) {
       ctx.issues.push({ code: 'custom', input: w, path: ['path'], message: 'give exactly one of `path` or `requests`' });
     }
-    if (w.model === 'closed' && w.engine === 'autocannon' && (w.requests?.length ?? 1) > 1) {
-      ctx.issues.push({ code: 'custom', input: w, path: ['engine'], message: "engine 'autocannon' drives a single request; use engine 'undici' for a mix of requests" });
+    if (w.model === 'closed' && w.engine === 'autocannon' && ((w.requests?.length ?? 1) > 1 || w.requests?.[0]?.keys !== undefined)) {
+      ctx.issues.push({ code: 'custom', input: w, path: ['engine'], message: "engine 'autocannon' drives a single request without keys; use engine 'undici' for a mix or keys" });
     }
   });
 
 /** A request with its operation name, method and weight filled in. */
-export type NormalizedRequest = Required<Pick<HttpRequestSpec, 'name' | 'method' | 'path' | 'weight'>> & Pick<HttpRequestSpec, 'headers' | 'body'>;
+export type NormalizedRequest = Required<Pick<HttpRequestSpec, 'name' | 'method' | 'path' | 'weight'>> & Pick<HttpRequestSpec, 'headers' | 'body' | 'keys'>;
 
 /** The requests of a workload, each with its operation name and weight filled in. */
 export function normalizeRequests(w: HttpWorkload): NormalizedRequest[] {
@@ -116,5 +128,6 @@ export function normalizeRequests(w: HttpWorkload): NormalizedRequest[] {
     weight: r.weight ?? 1,
     ...(r.headers ? { headers: r.headers } : {}),
     ...(r.body !== undefined ? { body: r.body } : {}),
+    ...(r.keys !== undefined ? { keys: r.keys } : {}),
   }));
 }

@@ -90,6 +90,19 @@ export class Recorder {
     this.intervalSends.dropped++;
   }
 
+  private intervalKeys = new Map<string, string>();
+  private readonly keyRows: Map<string, string>[] = [];
+
+  /** Key `key` was served by `servedBy` (workloads with keys). The last answer in a second counts. */
+  recordKey(key: string, servedBy: string): void {
+    this.intervalKeys.set(key, servedBy);
+  }
+
+  /** Per closed second, which backend served each key seen in it (empty for workloads without keys). */
+  get keySeconds(): readonly ReadonlyMap<string, string>[] {
+    return this.keyRows;
+  }
+
   /** The operation failed without a response (timeout, refused, reset, …). */
   recordFailure(op: string, errorKind: string): void {
     increment(this.interval(op).errorsByKind, errorKind);
@@ -118,6 +131,8 @@ export class Recorder {
       this.totals.get(op)!.add(i);
       i.reset();
     }
+    this.keyRows.push(this.intervalKeys);
+    this.intervalKeys = new Map();
     const sends = this.intervalSends;
     this.sends.sent += sends.sent;
     this.sends.late += sends.late;
@@ -177,13 +192,15 @@ export class Recorder {
 }
 
 /** Adds rows (seconds) into one window's figures: histograms merged exactly, counts summed. */
-export function mergeRows(rows: readonly SecondStats[], seconds: number): WindowStats & { sent: number; late: number; dropped: number } {
+export function mergeRows(rows: readonly SecondStats[], seconds: number): WindowStats & { sent: number; late: number; dropped: number; servedBy: Record<string, number> } {
   const errorsByKind = new Map<string, number>();
+  const servedBy = new Map<string, number>();
   let ok = 0;
   const sends = { sent: 0, late: 0, dropped: 0 };
   for (const r of rows) {
     ok += r.ok;
     addCounts(errorsByKind, new Map(Object.entries(r.errorsByKind)));
+    addCounts(servedBy, new Map(Object.entries(r.servedBy ?? {})));
     sends.sent += r.sent ?? 0;
     sends.late += r.late ?? 0;
     sends.dropped += r.dropped ?? 0;
@@ -191,7 +208,7 @@ export function mergeRows(rows: readonly SecondStats[], seconds: number): Window
   const h = mergeEncoded(rows.map((r) => r.histogram));
   const stats = windowStats(h, ok, errorsByKind, seconds);
   h.destroy();
-  return { ...stats, ...sends };
+  return { ...stats, ...sends, servedBy: Object.fromEntries(servedBy) };
 }
 
 /** Figures of one window from its histogram and counters. */

@@ -30,6 +30,10 @@ export interface ScenarioAsRun {
   designs: Record<string, { target: string; options: unknown }>;
   workload: unknown;
   sla: string[];
+  /** The fault timeline as run (after --time-scale). */
+  faults: unknown[];
+  /** The --time-scale factor, when not 1. */
+  timeScale?: number;
 }
 
 export interface Environment {
@@ -69,6 +73,8 @@ export interface DesignResult {
   links: LinkInfo[];
   /** Every fault of the timeline as it was applied to this design. */
   faults: FaultRecord[];
+  /** For workloads with request keys: how each fault moved keys between backends. */
+  keys?: KeyRemap;
   sla: SlaVerdict[];
   passed: boolean;
 }
@@ -135,6 +141,13 @@ export interface SecondStats extends WindowStats {
   sent?: number;
   late?: number;
   dropped?: number;
+}
+
+export interface KeyRemap {
+  /** Distinct keys seen. */
+  keys: number;
+  /** Per fault: the fraction of keys served by another backend than before it, during it and after it (null: none to compare). */
+  byFault: Record<string, { during: number | null; after: number | null }>;
 }
 
 export interface LinkInfo {

@@ -12,6 +12,7 @@ import type { Endpoint, Runtime, StartedService } from '../runtime/runtime.ts';
 import { clientLinkName, type Topology } from '../runtime/service-spec.ts';
 import type { LoadedScenario } from '../scenario/load-scenario.ts';
 import { judge } from '../sla/judge-design.ts';
+import { keyRemap } from '../sla/key-remap.ts';
 import type { Fault } from '../faults/fault-spec.ts';
 import { activeBetween, FaultTimeline } from '../faults/fault-timeline.ts';
 import { ToxiproxyControl, toxiproxyServerSpec, type ProxiedLink } from '../faults/toxiproxy.ts';
@@ -37,6 +38,8 @@ export interface RunOptions {
   runId: string;
   runtime: 'local';
   runtimeReason: string;
+  /** The --time-scale factor the timeline was scaled by (recorded only). */
+  timeScale?: number;
   /** Aborts the run (Ctrl-C, SIGTERM): services stop, and a partial result comes back. */
   signal: AbortSignal;
   hooks?: RunHooks;
@@ -99,6 +102,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     designs: Object.fromEntries(opts.designs.map((d) => [d, { target: scenario.designs[d]!.target, options: scenario.designs[d]!.options ?? {} }])),
     workload: scenario.workload,
     sla: loaded.sla.map((s) => s.display),
+    faults: loaded.faults,
+    ...(opts.timeScale !== undefined && opts.timeScale !== 1 ? { timeScale: opts.timeScale } : {}),
   };
   const result = (complete: boolean): RunResult => ({
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -244,7 +249,7 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     await timeline.stop();
     measured.closeWindow(endMs);
     await driver.stop();
-    Object.assign(base, summarizeWindow(measured, driver, timeline.records));
+    Object.assign(base, summarizeWindow(measured, driver, timeline.records, opts.durationMs));
   } catch (err) {
     error = faultFailed.signal.aborted
       ? (faultFailed.signal.reason as FaultlineError)
@@ -257,7 +262,7 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
       measured.closeWindow(performance.now());
       await timeline?.stop();
       await driver.stop();
-      Object.assign(base, summarizeWindow(measured, driver, timeline?.records ?? []));
+      Object.assign(base, summarizeWindow(measured, driver, timeline?.records ?? [], opts.durationMs));
     }
   } finally {
     await timeline?.stop();
@@ -265,20 +270,24 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     await runtime.stopAll();
     await control?.removeAll();
   }
-  const figures = { totals: base.totals, load: base.load, series: base.series, faults: base.faults, windowMs: opts.durationMs };
-  base.sla = loaded.sla.map((rule) => judge(rule, figures));
+  const figures = { totals: base.totals, load: base.load, series: base.series, faults: base.faults, windowMs: opts.durationMs, servedBy: base.servedBy, keys: base.keys };
+  // A line scoped to a fault that does not act on this design says nothing about it.
+  const applies = new Set(faults.map((f) => f.name));
+  base.sla = loaded.sla.filter((rule) => !rule.scope || applies.has(rule.scope.fault)).map((rule) => judge(rule, figures));
   base.passed = base.status === 'completed' && base.sla.every((v) => v.pass);
   return error ? { result: base, error } : { result: base };
 }
 
-function summarizeWindow(measured: Recorder, driver: LoadDriver, faults: readonly FaultRecord[]): Pick<DesignResult, 'totals' | 'operations' | 'servedBy' | 'series' | 'load'> {
+function summarizeWindow(measured: Recorder, driver: LoadDriver, faults: readonly FaultRecord[], windowMs: number): Pick<DesignResult, 'totals' | 'operations' | 'servedBy' | 'series' | 'load' | 'keys'> {
   const { totals, operations, servedBy, lateResponses } = measured.finish();
+  const keys = keyRemap(measured.keySeconds, faults, windowMs);
   const s = measured.sends;
   const series = measured.series.map((row) => {
     const active = activeBetween(faults, row.second * 1000, (row.second + 1) * 1000);
     return active.length > 0 ? { ...row, faults: active } : row;
   });
   return {
+    ...(keys ? { keys } : {}),
     totals,
     operations,
     servedBy,

@@ -171,8 +171,9 @@ function parse(line: string, path: string, problems: Problem[]): SlaExpression |
 function parseSlaEntry(entry: unknown, i: number, faultNames: readonly string[], problems: Problem[]): SlaRule | undefined {
   if (typeof entry === 'string') {
     const expr = parse(entry, `sla[${i}]`, problems);
-    if (expr?.metric.kind !== 'recovery') return expr && { expr, display: expr.source };
-    problems.push({ path: `sla[${i}]`, message: "recovery is measured after a fault: write { after: '<fault>', check: 'recovery < 3s' }" });
+    if (expr?.metric.kind === 'recovery') problems.push({ path: `sla[${i}]`, message: "recovery is measured after a fault: write { after: '<fault>', check: 'recovery < 3s' }" });
+    else if (expr?.metric.kind === 'remapped') problems.push({ path: `sla[${i}]`, message: "remapped is measured around a fault: write { during: '<fault>', check: 'remapped < 40%' }" });
+    else return expr && { expr, display: expr.source };
     return undefined;
   }
   if (typeof entry !== 'object' || entry === null) return undefined;
@@ -190,6 +191,7 @@ function parseSlaEntry(entry: unknown, i: number, faultNames: readonly string[],
   if (!expr) return undefined;
   const isRecovery = expr.metric.kind === 'recovery';
   if (isRecovery && kind !== 'after') problems.push({ path: `sla[${i}].check`, message: `recovery is measured after a fault: use after: '${fault}'` });
+  if (expr.metric.kind === 'remapped' && kind === 'before') problems.push({ path: `sla[${i}].check`, message: `remapped compares with before the fault: use during: '${fault}' or after: '${fault}'` });
   if (e.until !== undefined && !isRecovery) problems.push({ path: `sla[${i}].until`, message: 'until goes with a recovery check' });
   const until: SlaExpression[] = [];
   for (const [j, u] of (isRecovery ? e.until ?? [] : []).entries()) {

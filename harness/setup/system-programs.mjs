@@ -3,6 +3,7 @@
 
 /** @type {ReadonlyArray<{ command: string, debianPackage: string, purpose: string, versionArgs: string[] }>} */
 export const systemPrograms = [
+  { command: 'haproxy', debianPackage: 'haproxy', purpose: 'haproxy targets (load balancer designs)', versionArgs: ['-v'] },
   { command: 'nginx', debianPackage: 'nginx', purpose: 'nginx targets; the driver benchmark', versionArgs: ['-v'] },
   { command: 'wrk', debianPackage: 'wrk', purpose: 'the driver benchmark (reference load generator)', versionArgs: ['--version'] },
 ];

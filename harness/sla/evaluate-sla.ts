@@ -9,6 +9,10 @@ export interface SlaWindow {
   load: Pick<LoadStats, 'dropped' | 'late'>;
   /** For `recovery`: µs from the fault's end until recovered; null = never. */
   recoveryUs?: number | null;
+  /** Responses per backend (or process) in the window, for `share(b)`. */
+  servedBy?: Record<string, number>;
+  /** For `remapped`: the fraction of keys that moved; null = no keys to compare. */
+  remapped?: number | null;
 }
 
 function countKind(stats: WindowStats, kind: string): number {
@@ -49,6 +53,12 @@ export function measure(expr: SlaExpression, w: SlaWindow): number | null {
       return w.load.late;
     case 'recovery':
       return w.recoveryUs ?? null;
+    case 'remapped':
+      return w.remapped ?? null;
+    case 'share': {
+      const all = Object.values(w.servedBy ?? {}).reduce((a, b) => a + b, 0);
+      return all === 0 ? null : (w.servedBy?.[m.backend] ?? 0) / all;
+    }
   }
 }
 

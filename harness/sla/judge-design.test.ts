@@ -5,17 +5,20 @@ import type { FaultRecord, SecondStats } from '../result/result.ts';
 import { judge, recoveryUs, scopeSeconds } from './judge-design.ts';
 import { parseSla } from './sla-grammar.ts';
 
-/** Ten seconds at 100 responses a second: 2 ms normally, 300 ms in seconds 4–5, errors in second 6. */
+/**
+ * Ten seconds at 100 responses a second: 2 ms normally, 300 ms in seconds 4–5, errors in
+ * second 6; backends b1 and b2 share the responses except in seconds 4–5 (all b2).
+ */
 function design() {
   const r = new Recorder(0);
   for (let s = 0; s < 10; s++) {
-    for (let i = 0; i < 100; i++) r.recordResponse('op', s === 4 || s === 5 ? 300_000 : 2000, undefined, undefined);
+    for (let i = 0; i < 100; i++) r.recordResponse('op', s === 4 || s === 5 ? 300_000 : 2000, undefined, s === 4 || s === 5 || i % 2 ? 'b2' : 'b1');
     if (s === 6) for (let i = 0; i < 20; i++) r.recordFailure('op', 'refused');
     r.tick((s + 1) * 1000);
   }
   r.closeWindow(10_000);
   const { totals } = r.finish();
-  return { totals, series: r.series as SecondStats[] };
+  return { totals, series: r.series as SecondStats[], servedBy: r.finish().servedBy };
 }
 
 const slow: FaultRecord = { name: 'slow', kind: 'latency', link: 'client->service', settings: {}, atMs: 4000, forMs: 2000, appliedAtMs: 4003, removedAtMs: 6004 };
@@ -45,8 +48,8 @@ describe('recoveryUs', () => {
 });
 
 describe('judge', () => {
-  const { totals, series } = design();
-  const figures = { totals, load: { dropped: 0, late: 0 }, series, faults: [slow], windowMs: 10_000 };
+  const { totals, series, servedBy } = design();
+  const figures = { totals, load: { dropped: 0, late: 0 }, series, faults: [slow], windowMs: 10_000, servedBy, keys: { keys: 10, byFault: { slow: { during: 0.5, after: 0 } } } };
   const rule = (check: string, scope?: { kind: 'before' | 'during' | 'after'; fault: string }, until?: string[]) => ({
     expr: parseSla(check),
     display: scope ? `${scope.kind} ${scope.fault}: ${check}` : check,
@@ -62,6 +65,13 @@ describe('judge', () => {
     expect(during).toMatchObject({ pass: true, window: { fromMs: 4000, toMs: 7000 } });
     const recovery = judge(rule('recovery < 2s', { kind: 'after', fault: 'slow' }, ['p99 < 100ms', 'errors < 1%']), figures);
     expect(recovery).toMatchObject({ pass: true, measured: 996_000, measuredText: '996ms' });
+  });
+
+  it('judges shares of backends and remapped keys inside a window', () => {
+    expect(judge(rule('share(b1) >= 39%'), figures)).toMatchObject({ pass: true, measuredText: '40%' });
+    expect(judge(rule('share(b1) < 20%', { kind: 'during', fault: 'slow' }), figures)).toMatchObject({ pass: true, measuredText: '16.7%' });
+    expect(judge(rule('remapped < 40%', { kind: 'during', fault: 'slow' }), figures)).toMatchObject({ pass: false, measuredText: '50%' });
+    expect(judge(rule('remapped == 0%', { kind: 'after', fault: 'slow' }), figures).pass).toBe(true);
   });
 
   it('fails a scoped line whose fault was never applied, and a recovery that never comes', () => {

@@ -1,5 +1,5 @@
 import { mergeRows } from '../metrics/recorder.ts';
-import type { FaultRecord, LoadStats, SecondStats, SlaVerdict, WindowStats } from '../result/result.ts';
+import type { FaultRecord, KeyRemap, LoadStats, SecondStats, SlaVerdict, WindowStats } from '../result/result.ts';
 import { evaluateSla } from './evaluate-sla.ts';
 import type { SlaExpression } from './sla-grammar.ts';
 import type { SlaRule, SlaScope } from './sla-rule.ts';
@@ -12,6 +12,9 @@ export interface DesignFigures {
   faults: readonly FaultRecord[];
   /** Length of the measured window (ms). */
   windowMs: number;
+  /** Responses per backend over the whole window. */
+  servedBy: Record<string, number>;
+  keys?: KeyRemap | undefined;
 }
 
 /** Seconds a recovered design must stay inside its thresholds (or until the run ends). */
@@ -63,7 +66,7 @@ export function recoveryUs(series: readonly SecondStats[], end: number, until: r
 
 /** Judges one SLA rule on a design's figures, whole-run or inside a fault's scope. */
 export function judge(rule: SlaRule, d: DesignFigures): SlaVerdict {
-  if (!rule.scope) return { ...evaluateSla(rule.expr, { stats: d.totals, load: d.load }), line: rule.display };
+  if (!rule.scope) return { ...evaluateSla(rule.expr, { stats: d.totals, load: d.load, servedBy: d.servedBy }), line: rule.display };
   const scope = rule.scope;
   const record = d.faults.find((f) => f.name === scope.fault);
   const seconds = record && scopeSeconds(scope, record, d.windowMs);
@@ -78,5 +81,7 @@ export function judge(rule: SlaRule, d: DesignFigures): SlaVerdict {
   }
   const rows = d.series.slice(seconds.from, seconds.to);
   const merged = mergeRows(rows, Math.max(rows.length, 1));
-  return { ...evaluateSla(rule.expr, { stats: merged, load: merged }), line: rule.display, window };
+  const remap = d.keys?.byFault[scope.fault];
+  const remapped = scope.kind === 'during' ? remap?.during : scope.kind === 'after' ? remap?.after : undefined;
+  return { ...evaluateSla(rule.expr, { stats: merged, load: merged, servedBy: merged.servedBy, remapped: remapped ?? null }), line: rule.display, window };
 }

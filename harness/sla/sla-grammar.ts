@@ -6,12 +6,13 @@
  *   line        = metric op value
  *   metric      = latency | "errors" | "rate(" kind ")" | "throughput"
  *               | "requests" | "count(" kind ")" | "dropped" | "late" | "recovery"
+ *               | "share(" backend ")" | "remapped"
  *   latency     = "p" number | "p(" number ")" | "mean" | "min" | "max"
  *   kind        = "timeout" | "refused" | "reset" | "other" | "http_" status | "http_" digit "xx"
  *   op          = "<" | "<=" | ">" | ">=" | "==" | "!="
  *   value       = number unit
  *   unit        = "us" | "µs" | "ms" | "s"   (latency metrics and recovery: a unit is required)
- *               | "%"                       (errors, rate(kind): a percentage)
+ *               | "%"                       (errors, rate(kind), share, remapped: a percentage)
  *               | "/s"                      (throughput: per second)
  *               | ""                        (requests, count(kind), dropped, late: a whole count)
  *   number      = digit+ [ "." digit+ ]
@@ -29,6 +30,10 @@
  *   dropped     open model: sends skipped because the in-flight cap was reached
  *   late        open model: sends dispatched more than the lateness bound after their
  *               intended time (the generator could not keep up)
+ *   share(b)    responses served by backend (or process) b / all responses, by the
+ *               `x-served-by` header: `share(backend-1) < 25%`
+ *   remapped    only in a line scoped `during` or `after` a fault, for a workload with keys:
+ *               the keys served by another backend than before the fault / all keys seen
  *   recovery    only in a line scoped `after` a fault: time from the fault's end until the
  *               per-second figures are back inside the recovery thresholds (and stay there
  *               for 2 seconds or to the end); "never" fails
@@ -44,7 +49,8 @@ export type SlaMetric =
   | { kind: 'rate'; errorKind: string }
   | { kind: 'throughput' }
   | { kind: 'requests' | 'dropped' | 'late' }
-  | { kind: 'recovery' }
+  | { kind: 'recovery' | 'remapped' }
+  | { kind: 'share'; backend: string }
   | { kind: 'count'; errorKind: string };
 
 /** What a metric's value is measured in. */
@@ -113,6 +119,8 @@ function parseMetric(text: string, source: string): SlaMetric {
     if (!(p > 0 && p <= 100)) throw new SlaSyntaxError(`SLA line '${source}': percentile ${p} is outside (0, 100]`);
     return { kind: 'percentile', percentile: p };
   }
+  const share = /^share\(([A-Za-z0-9._:-]+)\)$/.exec(text);
+  if (share) return { kind: 'share', backend: share[1]! };
   const call = /^(count|rate)\(([^)]*)\)$/.exec(text);
   if (call) {
     const errorKind = call[2]!.trim();
@@ -131,9 +139,10 @@ function parseMetric(text: string, source: string): SlaMetric {
     case 'dropped':
     case 'late':
     case 'recovery':
+    case 'remapped':
       return { kind: text };
   }
-  throw new SlaSyntaxError(`SLA line '${source}': unknown metric '${text}'; valid metrics: p50, p99, p99.9 (any percentile), mean, min, max, errors, rate(kind), throughput, requests, count(kind), dropped, late, recovery`);
+  throw new SlaSyntaxError(`SLA line '${source}': unknown metric '${text}'; valid metrics: p50, p99, p99.9 (any percentile), mean, min, max, errors, rate(kind), throughput, requests, count(kind), dropped, late, recovery, share(backend), remapped`);
 }
 
 function unitOf(metric: SlaMetric): SlaUnit {
@@ -146,6 +155,8 @@ function unitOf(metric: SlaMetric): SlaUnit {
       return 'latency';
     case 'errors':
     case 'rate':
+    case 'share':
+    case 'remapped':
       return 'fraction';
     case 'throughput':
       return 'per-second';

@@ -5,6 +5,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 8080);
 const pid = String(process.pid);
+// What `x-served-by` says: a backend's name when it has one (stable across restarts), else the pid.
+const servedBy = process.env.SERVED_BY || pid;
 const MAX_MS = 60_000;
 const MAX_KB = 64 * 1024;
 
@@ -42,13 +44,13 @@ function recipe(id: number): unknown {
     minutes: 10 + ((id * 13) % 80),
     ingredients: Array.from({ length: 4 + (id % 5) }, (_, n) => ({ name: pick(n), grams: 25 * (1 + ((id + n) % 8)) })),
     steps: Array.from({ length: 3 + (id % 4) }, (_, n) => `Step ${n + 1}: combine ${pick(n)} and ${pick(n + 1)}.`),
-    servedBy: pid,
+    servedBy,
   };
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-served-by': pid });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-served-by': servedBy });
   res.end(text);
 }
 
@@ -80,7 +82,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       const kb = intParam(url, 'kb', MAX_KB);
       if (typeof kb === 'string') return send(res, 400, { error: kb });
       const b = payload(kb);
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': b.length, 'x-served-by': pid });
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': b.length, 'x-served-by': servedBy });
       res.end(b);
       return;
     }

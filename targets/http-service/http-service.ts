@@ -15,9 +15,10 @@ const serverFile = fileURLToPath(new URL('./http-service-server.ts', import.meta
  * The reference HTTP JSON service as one service spec (also used as a backend by other
  * targets). Endpoints: `/work?ms=N` burns N ms of CPU, `/io?ms=N` waits N ms, `/payload?kb=N`
  * returns N KiB, `/recipes/ID` a recipe document, `/health`. Every response carries
- * `x-served-by: <pid>`.
+ * `x-served-by`: the process id, or with `servedBy: 'name'` the service's name (a backend's
+ * name stays the same across restarts, so distribution counts add up per backend).
  */
-export function httpServiceSpec(name = 'service'): ServiceSpec {
+export function httpServiceSpec(name = 'service', opts: { servedBy?: 'name' | 'pid' } = {}): ServiceSpec {
   return {
     name,
     target: 'http-service',
@@ -25,7 +26,7 @@ export function httpServiceSpec(name = 'service'): ServiceSpec {
     local: (ctx) => ({
       command: process.execPath,
       args: [serverFile],
-      env: { HOST: ctx.host, PORT: String(ctx.ports.http) },
+      env: { HOST: ctx.host, PORT: String(ctx.ports.http), ...(opts.servedBy === 'name' ? { SERVED_BY: name } : {}) },
     }),
     ready: Wait.forHttp('/health'),
     program: nodeProgram,

@@ -1,0 +1,27 @@
+import { FaultlineError } from '../errors.ts';
+import type { Fault } from '../faults/fault-spec.ts';
+import { parseDuration } from './duration.ts';
+import type { LoadedScenario } from './load-scenario.ts';
+
+/**
+ * A shorter (or longer) run of the same scenario: warm-up, window, every fault's offset and
+ * length and every SLA `for` multiplied by `factor`. Thresholds (`recovery < 3s`) and the
+ * designs' own timers (health-check intervals) stay as written: they describe the system, not
+ * the run.
+ */
+export function scaleTimeline(loaded: LoadedScenario, factor: number): LoadedScenario {
+  if (!(factor > 0 && factor <= 10)) {
+    throw new FaultlineError('invalid-argument', `--time-scale ${factor} is out of range`, { hint: 'give a factor above 0 and at most 10, e.g. 0.25 for a quick run' });
+  }
+  if (factor === 1) return loaded;
+  const scale = (d: string) => `${Math.round(parseDuration(d)! * factor)}ms`;
+  const faults = loaded.faults.map((f): Fault => ({ ...f, at: scale(f.at), ...(f.for !== undefined ? { for: scale(f.for) } : {}) }));
+  return {
+    ...loaded,
+    scenario: { ...loaded.scenario, faults },
+    faults,
+    warmupMs: Math.round(loaded.warmupMs * factor),
+    durationMs: Math.round(loaded.durationMs * factor),
+    sla: loaded.sla.map((r) => (r.scope?.forMs === undefined ? r : { ...r, scope: { ...r.scope, forMs: Math.round(r.scope.forMs * factor) } })),
+  };
+}

@@ -1,0 +1,123 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { Wait } from '../../harness/runtime/wait.ts';
+import { parseDuration, type Duration } from '../../harness/scenario/duration.ts';
+import { durationSchema } from '../../harness/scenario/schema-helpers.ts';
+import { backendOptionsShape, loadBalancerTopology, weightsProblem, type BackendAddress, type BackendOptions } from '../load-balancer.ts';
+import type { TargetDefinition } from '../target.ts';
+
+/** HAProxy's balance algorithms. `uri` and `hdr` hash a request key, `source` the client address. */
+export type HaproxyBalance = 'roundrobin' | 'static-rr' | 'leastconn' | 'first' | 'source' | 'uri' | 'hdr' | 'random';
+
+export interface HaproxyOptions extends BackendOptions {
+  /** Algorithm; default `roundrobin`. `random` is power of two choices (`random(2)`). */
+  balance?: HaproxyBalance;
+  /** With `balance: 'hdr'`: the request header hashed, e.g. `x-user`. */
+  header?: string;
+  /** For `source`, `uri`, `hdr`: `map-based` (modulo; HAProxy's default) or `consistent`. */
+  hashType?: 'map-based' | 'consistent';
+  /** Active health checks on `/health`; `false` turns them off. Defaults: every 1s, down after 2 failures, up after 2 successes. */
+  healthCheck?: false | { inter?: Duration; fall?: number; rise?: number };
+  /** Requests served at once per backend (HAProxy `maxconn`); beyond it requests queue. Default none (`first` needs it: default 10 there). */
+  maxConnPerServer?: number;
+  /** How long a request may wait in that queue before a 503. Default `5s`. */
+  queueTimeout?: Duration;
+  /** Keep connections to backends open between requests. Default true. */
+  keepAlive?: boolean;
+  /** Connection attempts retried after a failure (HAProxy `retries`). Default 3, HAProxy's own. */
+  retries?: number;
+  /** Retry on another backend instead of the same one (`option redispatch`). Default false, HAProxy's own. */
+  redispatch?: boolean;
+}
+
+const hashed = new Set<HaproxyBalance>(['source', 'uri', 'hdr']);
+
+const options = z
+  .strictObject({
+    ...backendOptionsShape,
+    balance: z.enum(['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'hdr', 'random']).optional(),
+    header: z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name: letters, digits and -').optional(),
+    hashType: z.enum(['map-based', 'consistent']).optional(),
+    healthCheck: z.union([z.literal(false), z.strictObject({ inter: durationSchema.optional(), fall: z.number().int().min(1).max(100).optional(), rise: z.number().int().min(1).max(100).optional() })]).optional(),
+    maxConnPerServer: z.number().int().min(1).max(8000).optional(),
+    queueTimeout: durationSchema.optional(),
+    keepAlive: z.boolean().optional(),
+    retries: z.number().int().min(0).max(10).optional(),
+    redispatch: z.boolean().optional(),
+  })
+  .check((ctx) => {
+    const o = ctx.value;
+    const issue = (path: string, message: string) => ctx.issues.push({ code: 'custom', input: o, path: [path], message });
+    const w = weightsProblem(o);
+    if (w) issue('weights', w);
+    if ((o.balance === 'hdr') !== (o.header !== undefined)) issue('header', o.balance === 'hdr' ? "balance 'hdr' needs header: the header to hash" : "header goes with balance: 'hdr'");
+    if (o.hashType !== undefined && !hashed.has(o.balance ?? 'roundrobin')) issue('hashType', `hashType applies to source, uri and hdr, not ${o.balance ?? 'roundrobin'}`);
+  });
+
+/** The `haproxy.cfg` for these options: only enums, numbers and checked names reach it. */
+export function renderHaproxyConfig(o: HaproxyOptions, listen: { host: string; port: number }, backends: BackendAddress[]): string {
+  const balance = o.balance ?? 'roundrobin';
+  const algorithm = balance === 'hdr' ? `hdr(${o.header})` : balance === 'random' ? 'random(2)' : balance;
+  const check = o.healthCheck === false ? undefined : o.healthCheck ?? {};
+  const maxconn = o.maxConnPerServer ?? (balance === 'first' ? 10 : undefined);
+  const server = (b: BackendAddress) =>
+    [
+      `  server ${b.name} ${b.host}:${b.port}`,
+      `weight ${b.weight}`,
+      ...(maxconn !== undefined ? [`maxconn ${maxconn}`] : []),
+      ...(check ? [`check inter ${parseDuration(check.inter ?? '1s')}ms fall ${check.fall ?? 2} rise ${check.rise ?? 2}`] : []),
+    ].join(' ');
+  return [
+    'global',
+    '  maxconn 4000',
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    '  timeout client 30s',
+    '  timeout server 30s',
+    `  timeout queue ${parseDuration(o.queueTimeout ?? '5s')}ms`,
+    o.keepAlive === false ? '  option http-server-close' : '  option http-keep-alive',
+    `  retries ${o.retries ?? 3}`,
+    ...(o.redispatch ? ['  option redispatch'] : []),
+    'frontend fe',
+    `  bind ${listen.host}:${listen.port}`,
+    '  default_backend be',
+    'backend be',
+    `  balance ${algorithm}`,
+    ...(hashed.has(balance) ? [`  hash-type ${o.hashType ?? 'map-based'}`] : []),
+    ...(check ? ['  option httpchk GET /health', '  http-check expect status 200'] : []),
+    ...backends.map(server),
+    '',
+  ].join('\n');
+}
+
+function haproxyVersion(): string {
+  const r = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
+  return /version (\S+)/i.exec(r.stdout ?? '')?.[1] ?? 'unknown';
+}
+
+export const haproxyTarget: TargetDefinition<HaproxyOptions> = {
+  name: 'haproxy',
+  description: 'HAProxy balancing N http-service backends, each behind its own link lb->backend-i',
+  options,
+  topology: (o) =>
+    loadBalancerTopology(o, (backends) => ({
+      name: 'lb',
+      target: 'haproxy',
+      ports: ['http'],
+      stopSignal: 'SIGUSR1',
+      local: (ctx) => ({
+        command: 'haproxy',
+        args: ['-db', '-f', join(ctx.dir, 'haproxy.cfg')],
+        files: { 'haproxy.cfg': renderHaproxyConfig(o, { host: ctx.host, port: ctx.ports.http! }, backends(ctx)) },
+      }),
+      ready: Wait.forHttp('/health'),
+      program: { name: 'haproxy', version: async () => haproxyVersion() },
+    })),
+};
+
+/** A design of HAProxy in front of N http-service backends, e.g. `haproxy({ balance: 'leastconn', backends: 3 })`. */
+export function haproxy(options: HaproxyOptions = {}) {
+  return { target: 'haproxy', options } as const;
+}
