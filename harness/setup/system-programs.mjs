@@ -5,4 +5,5 @@
 export const systemPrograms = [
   { command: 'nginx', debianPackage: 'nginx', purpose: 'nginx targets; the driver benchmark', versionArgs: ['-v'] },
   { command: 'wrk', debianPackage: 'wrk', purpose: 'the driver benchmark (reference load generator)', versionArgs: ['--version'] },
+  { command: 'chromium', debianPackage: 'chromium', purpose: 'the HTML report tests (headless, driven by playwright-core)', versionArgs: ['--version'] },
 ];
