@@ -12,7 +12,8 @@ export async function chartSvg(spec: LayeredSpec, width = SVG_WIDTH): Promise<st
   // Loaded on first use: the CLI imports the reports at start, and Vega would add to the time
   // from start to the first request of every run.
   const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
-  const fixed = { ...spec, width, config: { ...spec.config, background: 'white' } } as LayeredSpec;
+  // A pasted image has no use for ARIA labels, which are most of an SVG's size otherwise.
+  const fixed = { ...spec, width, config: { ...spec.config, background: 'white', aria: false } } as LayeredSpec;
   const view = new View(parse(compile(fixed).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -59,6 +59,14 @@ export function timeAxis(seconds: number, field = 't') {
   };
 }
 
+/** Longest window (s) whose time charts mark each second with a point; beyond it points only clutter the line and weigh down the page. */
+export const POINTS_UP_TO_SECONDS = 120;
+
+/** The line mark of a time chart: points on each second for short windows, a plain line for long ones. */
+export function timeLine(seconds: number, extra: { color?: string } = {}) {
+  return { type: 'line' as const, point: seconds <= POINTS_UP_TO_SECONDS ? { size: 14 } : false, strokeWidth: 1.5, tooltip: true, ...extra };
+}
+
 /** A fault's shaded window in seconds: from when it took effect to its removal, or to the end. */
 export interface FaultBand {
   name: string;

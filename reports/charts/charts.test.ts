@@ -78,6 +78,6 @@ describe('charts', () => {
     expect(svg).toContain('&lt;script&gt;alert(');
     const distribution = await chartSvg(reportCharts(result)[0]!.spec);
     expect(distribution).not.toContain(XSS);
-    expect(distribution).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(distribution).toContain('>&lt;img src=x onerro');
   });
 });

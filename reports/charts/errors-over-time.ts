@@ -1,5 +1,5 @@
 import type { DesignResult, RunResult } from '../../harness/result/result.ts';
-import { faultBandLayers, layered, timeAxis, windowSeconds, type LayeredSpec } from './chart.ts';
+import { faultBandLayers, layered, timeAxis, timeLine, windowSeconds, type LayeredSpec } from './chart.ts';
 
 /** The series shown when a design had no error at all: a line at zero says so plainly. */
 export const NO_ERRORS = 'no errors';
@@ -18,7 +18,7 @@ export function errorsOverTime(result: RunResult, design: DesignResult): Layered
     {
       name: 'errors',
       data: { values },
-      mark: { type: 'line', point: { size: 14 }, strokeWidth: 1.5, tooltip: true },
+      mark: timeLine(seconds),
       encoding: {
         x: timeAxis(seconds),
         // At least 0–1, so a window without errors shows a flat line at zero rather than a collapsed axis.

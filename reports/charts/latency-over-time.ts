@@ -1,5 +1,5 @@
 import type { DesignResult, RunResult } from '../../harness/result/result.ts';
-import { faultBandLayers, layered, timeAxis, windowSeconds, type LayeredSpec } from './chart.ts';
+import { faultBandLayers, layered, timeAxis, timeLine, windowSeconds, type LayeredSpec } from './chart.ts';
 
 const percentiles = ['p50', 'p90', 'p99', 'p999'] as const;
 
@@ -19,7 +19,7 @@ export function latencyOverTime(result: RunResult, design: DesignResult): Layere
       name: 'latency',
       data: { values },
       transform: [{ fold: [...percentiles], as: ['percentile', 'ms'] }],
-      mark: { type: 'line', point: { size: 14 }, strokeWidth: 1.5, tooltip: true },
+      mark: timeLine(seconds),
       encoding: {
         x: timeAxis(seconds),
         y: { field: 'ms', type: 'quantitative', title: 'latency (ms, log scale)', scale: { type: 'log' } },

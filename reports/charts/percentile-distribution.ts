@@ -50,7 +50,7 @@ export function percentileDistribution(curves: readonly DistributionCurve[]): La
           axis: { values: [0, nines(50), 1, 2, 3, 4], labelExpr: "'p' + format(100 - 100 * pow(10, -datum.value), '.6~r')" },
         },
         y: { field: 'ms', type: 'quantitative', title: 'latency (ms, log scale)', scale: { type: 'log' } },
-        color: { field: 'name', type: 'nominal', title: null, scale: { scheme: 'category10' } },
+        color: { field: 'name', type: 'nominal', title: null, scale: { scheme: 'category10', domain: curves.map((c) => c.name) } },
         tooltip: [{ field: 'name', title: 'design' }, { field: 'p', title: 'percentile' }, { field: 'ms', title: 'latency (ms)', format: ',.3~f' }],
       },
     },

@@ -1,5 +1,5 @@
 import type { DesignResult, RunResult } from '../../harness/result/result.ts';
-import { faultBandLayers, layered, timeAxis, windowSeconds, type Layer, type LayeredSpec } from './chart.ts';
+import { faultBandLayers, layered, timeAxis, timeLine, windowSeconds, type Layer, type LayeredSpec } from './chart.ts';
 
 /**
  * Successful operations per second of one design, with the open model's target rate as a dashed
@@ -21,7 +21,7 @@ export function throughputOverTime(result: RunResult, design: DesignResult): Lay
     {
       name: 'throughput',
       data: { values },
-      mark: { type: 'line', point: { size: 14 }, strokeWidth: 1.5, color: '#3b8ede', tooltip: true },
+      mark: timeLine(seconds, { color: '#3b8ede' }),
       encoding: {
         x: timeAxis(seconds),
         y: { field: 'ok', type: 'quantitative', title: 'successful operations per second' },
