@@ -5,9 +5,26 @@ import type { FaultRecord, RunResult } from '../../harness/result/result.ts';
 /** The committed result of a real short run of cluster-vs-single (`reports/fixtures/make-fixture.ts`). */
 export const FIXTURE_FILE = fileURLToPath(new URL('../fixtures/cluster-vs-single.result.json', import.meta.url));
 
+/**
+ * The result the fault-band tests render. Runs record no faults yet (the fault timeline is being
+ * built), so today this is the same cluster-vs-single fixture. Once runs record faults:
+ * `node reports/fixtures/make-fixture.ts http-faults`, point this at
+ * `../fixtures/http-faults.result.json`, and enable the `it.todo` in html-report.e2e.test.ts.
+ */
+export const FAULT_FIXTURE_FILE = FIXTURE_FILE;
+
+function read(file: string): RunResult {
+  return JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+}
+
 /** A fresh copy of the fixture (tests may change it). */
 export function fixture(): RunResult {
-  return JSON.parse(readFileSync(FIXTURE_FILE, 'utf8')) as RunResult;
+  return read(FIXTURE_FILE);
+}
+
+/** A fresh copy of the fixture the fault-band tests render (`FAULT_FIXTURE_FILE`). */
+export function faultFixture(): RunResult {
+  return read(FAULT_FIXTURE_FILE);
 }
 
 /** Markup that runs script if any report writes it unescaped. */
