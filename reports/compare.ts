@@ -81,6 +81,7 @@ function judge(name: FigureName, b: number, c: number, t: CompareThresholds): { 
     case 'throughput':
       return { limitText: `≥ ${pct(-t.throughputDrop)}`, regression: c < b * (1 - t.throughputDrop) };
     case 'errors':
+      // The epsilon keeps a rise of exactly the threshold (0.0011 − 0.0001) from failing on float noise.
       return { limitText: `≤ ${pp(t.errorRateIncrease)}`, regression: c - b > t.errorRateIncrease + 1e-12 };
     default:
       return undefined;

@@ -14,6 +14,11 @@ function designStatus(d: DesignResult): { status: RunVerdict['status']; text: st
   return d.passed ? { status: 'pass', text: 'PASS' } : { status: 'fail', text: 'FAIL' };
 }
 
+function designBadge(d: DesignResult): string {
+  const st = designStatus(d);
+  return badge(st.status, st.text);
+}
+
 function header(result: RunResult): string {
   const verdict = runVerdict(result);
   const spanMs = Date.parse(result.finishedAt) - Date.parse(result.startedAt);
@@ -55,8 +60,8 @@ function slaSection(result: RunResult): string {
 
 function figuresSection(result: RunResult): string {
   const entries = figureEntries();
-  const rows = result.designs.map((d) => [
-    `<a href="#design-${result.designs.indexOf(d) + 1}">${escapeHtml(d.name)}</a> ${badge(designStatus(d).status, designStatus(d).text)}`,
+  const rows = result.designs.map((d, i) => [
+    `<a href="#design-${i + 1}">${escapeHtml(d.name)}</a> ${designBadge(d)}`,
     ...entries.map(([, f]) => escapeHtml(formatValue(f.value(d), f.unit))),
   ]);
   return `<section id="figures"><h2>Figures</h2><p class="muted">Over each design's measured window; latency of every response, from its intended send time.</p>${table(['design', ...entries.map(([, f]) => f.label)], rows, { num: entries.map((_, i) => i + 1) })}</section>`;
@@ -88,7 +93,7 @@ function designSection(result: RunResult, d: DesignResult, index: number, slots:
     ? '<p class="muted">No measured seconds, so no charts.</p>'
     : `<div class="charts">${charts.map((c) => slots.figure(c, c.kind === 'latency-over-time')).join('')}</div>`;
   return `<section class="design" id="design-${index + 1}">
-<h2>${escapeHtml(d.name)} <span class="muted">${escapeHtml(d.target)}</span> ${badge(st.status, st.text)}</h2>
+<h2>${escapeHtml(d.name)} <span class="muted">${escapeHtml(d.target)}</span> ${designBadge(d)}</h2>
 ${problem}
 <p class="services">services: ${escapeHtml(services || 'none started')}</p>
 <p class="services">load: ${escapeHtml(load)}</p>

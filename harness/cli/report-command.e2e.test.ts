@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_FILE, withRegression } from '../../reports/testing/fixtures.ts';
 import { runCli } from '../testing/cli.ts';
 
+// Keeps these runs out of a real CI step summary; the one test that checks appending sets its own.
+const env = { GITHUB_STEP_SUMMARY: '' };
 let work: string;
 let baseline: string;
 beforeAll(async () => {
@@ -21,7 +23,7 @@ afterAll(async () => {
 describe('faultline report', () => {
   it('re-renders every report of a result without running anything', async () => {
     const out = join(work, 'rendered');
-    const { code, stdout, stderr } = await runCli(['report', baseline, '--out', out]).done;
+    const { code, stdout, stderr } = await runCli(['report', baseline, '--out', out], { env }).done;
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^report: .*rendered\/report\.html\nalso: .*junit\.xml, .*summary\.md, 9 SVG charts in .*charts\n$/);
@@ -30,19 +32,19 @@ describe('faultline report', () => {
   });
 
   it('given a folder, re-renders each run in place and writes the index', async () => {
-    const { code, stdout } = await runCli(['report', join(work, 'runs')]).done;
+    const { code, stdout } = await runCli(['report', join(work, 'runs')], { env }).done;
     expect(code).toBe(0);
     expect(stdout).toMatch(/index: .*runs\/index\.html \(1 runs\)/);
     expect(await readFile(join(work, 'runs', 'index.html'), 'utf8')).toContain('href="baseline/report.html"');
   });
 
   it('exits 2 on a missing or invalid result', async () => {
-    const missing = await runCli(['report', join(work, 'nope.json')]).done;
+    const missing = await runCli(['report', join(work, 'nope.json')], { env }).done;
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no such file or folder/);
     const junk = join(work, 'junk.json');
     await writeFile(junk, '{"schemaVersion": 7}');
-    const invalid = await runCli(['report', junk]).done;
+    const invalid = await runCli(['report', junk], { env }).done;
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/is not a faultline result: its schemaVersion is 7/);
   });
@@ -50,7 +52,7 @@ describe('faultline report', () => {
 
 describe('faultline compare', () => {
   it('exits 0 when nothing regressed', async () => {
-    const { code, stdout } = await runCli(['compare', baseline, baseline, '--out', join(work, 'same')]).done;
+    const { code, stdout } = await runCli(['compare', baseline, baseline, '--out', join(work, 'same')], { env }).done;
     expect(code).toBe(0);
     expect(stdout).toMatch(/no regression/);
   });
@@ -67,20 +69,20 @@ describe('faultline compare', () => {
     expect(md).toMatch(/^### ❌ cluster-vs-single: 4 regressions/);
     expect(await readFile(summary, 'utf8')).toBe(`${md}\n`);
 
-    const lenient = await runCli(['compare', baseline, current, '--out', join(work, 'cmp'), '--max-latency-increase', '60%']).done;
+    const lenient = await runCli(['compare', baseline, current, '--out', join(work, 'cmp'), '--max-latency-increase', '60%'], { env }).done;
     expect(lenient.code).toBe(0);
   });
 
   it('exits 2 on a missing file, a file that is not a result, or a bad threshold', async () => {
-    const missing = await runCli(['compare', baseline, join(work, 'nope.json')]).done;
+    const missing = await runCli(['compare', baseline, join(work, 'nope.json')], { env }).done;
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read .*nope\.json: ENOENT\nhint: /);
     const notJson = join(work, 'not.json');
     await writeFile(notJson, 'hello');
-    expect((await runCli(['compare', notJson, baseline]).done).code).toBe(2);
-    const bad = await runCli(['compare', baseline, baseline, '--max-throughput-drop', 'ten']).done;
+    expect((await runCli(['compare', notJson, baseline], { env }).done).code).toBe(2);
+    const bad = await runCli(['compare', baseline, baseline, '--max-throughput-drop', 'ten'], { env }).done;
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--max-throughput-drop 'ten' is not a percentage/);
-    expect((await runCli(['compare', baseline]).done).code).toBe(2);
+    expect((await runCli(['compare', baseline], { env }).done).code).toBe(2);
   });
 });
