@@ -1,5 +1,6 @@
 import type { DesignResult, RunResult, SecondStats } from '../harness/result/result.ts';
 import { formatLatency } from '../harness/result/format.ts';
+import { runVerdict } from './verdict.ts';
 
 /** The live line for one measured second: rate, p50, p99, errors. */
 export function liveLine(design: string, row: SecondStats, windowSeconds: number): string {
@@ -41,11 +42,5 @@ function designBlock(d: DesignResult, color: boolean): string {
 export function summary(result: RunResult, opts: { color?: boolean } = {}): string {
   const color = opts.color ?? false;
   const blocks = result.designs.map((d) => designBlock(d, color));
-  const failed = result.designs.filter((d) => !d.passed).map((d) => d.name);
-  const verdict = !result.complete
-    ? 'INCOMPLETE: the run was cut short'
-    : failed.length === 0
-      ? 'PASS: every SLA line held'
-      : `FAIL: ${failed.join(', ')} missed the SLA`;
-  return `\n${result.scenario.name}: ${result.scenario.description}\n\n${blocks.join('\n\n')}\n\n${verdict}\n`;
+  return `\n${result.scenario.name}: ${result.scenario.description}\n\n${blocks.join('\n\n')}\n\n${runVerdict(result).text}\n`;
 }

@@ -36,6 +36,8 @@ describe('faultline run cluster-vs-single (short)', () => {
     expect(cluster.passed).toBe(true);
     expect(cluster.totals.latencyUs.p99).toBeLessThan(single.totals.latencyUs.p99);
     expect(stdout).toMatch(/FAIL: single missed the SLA/);
+    expect(stdout).toMatch(/report: .*cvs\/report\.html\n/);
+    for (const f of ['report.html', 'junit.xml', 'summary.md']) expect(existsSync(join(work, 'cvs', f)), f).toBe(true);
   });
 
   it('records both designs with per-second series, the processes that answered, and the environment', () => {

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ExitCode, FaultlineError, formatError } from '../errors.ts';
+import { compareCommand } from './compare-command.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { listCommand } from './list-command.ts';
+import { reportCommand } from './report-command.ts';
 import { runCommand } from './run-command.ts';
 
 const usage = `faultline — load and chaos benchmarks of real designs
@@ -11,6 +13,10 @@ usage:
   faultline run <scenario name | path> [options]   run a scenario (npm run scenario -- <name>)
   faultline list                                   the scenarios in scenarios/
   faultline doctor                                 Node and the system programs: found or missing
+  faultline report <result.json | folder> [--out <dir>]
+                                                   re-render the reports of a run (of every run in a folder, plus its index.html)
+  faultline compare <baseline.json> <current.json> [options]
+                                                   every figure side by side; exit 1 on a regression
 
 run options:
   --design <name>       run only this design (repeat, or a comma-separated list)
@@ -19,6 +25,12 @@ run options:
   --out <dir>           output folder (default results/<scenario>/<timestamp>/)
   --runtime <kind>      local | docker | auto (default auto)
   --time-scale <f>      multiply warm-up, window and fault times by f (0.25: a quick run)
+
+compare options:
+  --out <dir>                   where compare.html and compare.md go (default: next to current.json)
+  --max-latency-increase <pct>  a p50/p90/p99/p99.9 rise beyond this is a regression (default 10%)
+  --max-throughput-drop <pct>   an ok/s fall beyond this is a regression (default 10%)
+  --max-error-increase <pct>    an error-rate rise beyond this many points is a regression (default 0.1%)
 
 exit codes:
   0   every SLA line held            1   an SLA line failed
@@ -37,6 +49,9 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       runtime: { type: 'string' },
       'time-scale': { type: 'string' },
+      'max-latency-increase': { type: 'string' },
+      'max-throughput-drop': { type: 'string' },
+      'max-error-increase': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,8 +68,14 @@ async function main(argv: string[]): Promise<number> {
       return listCommand();
     case 'doctor':
       return doctorCommand();
+    case 'report':
+      if (rest.length !== 1) throw new FaultlineError('invalid-argument', 'faultline report takes one result.json or folder', { hint: 'faultline report results/<scenario>/<time>/result.json' });
+      return reportCommand(rest[0]!, values);
+    case 'compare':
+      if (rest.length !== 2) throw new FaultlineError('invalid-argument', 'faultline compare takes two result.json files: the baseline, then the current run', { hint: 'faultline compare baseline/result.json current/result.json' });
+      return compareCommand(rest[0]!, rest[1]!, values);
   }
-  throw new FaultlineError('invalid-argument', `unknown command '${command}'`, { hint: 'commands: run, list, doctor (faultline --help)' });
+  throw new FaultlineError('invalid-argument', `unknown command '${command}'`, { hint: 'commands: run, list, doctor, report, compare (faultline --help)' });
 }
 
 try {

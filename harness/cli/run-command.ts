@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { reportsSummary, writeReports } from '../../reports/report-formats.ts';
 import { liveLine, summary } from '../../reports/terminal.ts';
 import { ExitCode, FaultlineError } from '../errors.ts';
 import type { RunResult } from '../result/result.ts';
@@ -116,6 +117,9 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(summary(result, { color: process.stdout.isTTY === true }));
   process.stdout.write(`result: ${relative(process.cwd(), file) || file}\n`);
+  const reports = reportsSummary(await writeReports(result, outDir, flags.out === undefined ? { indexFolder: resolve('results') } : {}), process.cwd());
+  process.stdout.write(reports.stdout);
+  process.stderr.write(reports.stderr);
   if (failure) throw failure;
   return result.passed ? ExitCode.Pass : ExitCode.SlaFailed;
 }

@@ -6,4 +6,5 @@ export const systemPrograms = [
   { command: 'haproxy', debianPackage: 'haproxy', purpose: 'haproxy targets (load balancer designs)', versionArgs: ['-v'] },
   { command: 'nginx', debianPackage: 'nginx', purpose: 'nginx targets; the driver benchmark', versionArgs: ['-v'] },
   { command: 'wrk', debianPackage: 'wrk', purpose: 'the driver benchmark (reference load generator)', versionArgs: ['--version'] },
+  { command: 'chromium', debianPackage: 'chromium', purpose: 'the HTML report tests (headless, driven by playwright-core)', versionArgs: ['--version'] },
 ];

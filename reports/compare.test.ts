@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { compareResults, DEFAULT_THRESHOLDS } from './compare.ts';
+import { renderCompareHtml } from './compare-html.ts';
+import { renderCompareMarkdown } from './compare-markdown.ts';
+import { fixture, hostile, withRegression, XSS } from './testing/fixtures.ts';
+
+describe('compare', () => {
+  it('finds no regression between a run and itself, and shows every figure side by side', () => {
+    const c = compareResults(fixture(), fixture());
+    expect(c.regressions).toEqual([]);
+    expect(c.notes).toEqual([]);
+    expect(c.designs.map((d) => d.name)).toEqual(['single', 'cluster-2']);
+    const p99 = c.designs[1]!.figures.find((f) => f.name === 'p99')!;
+    const measured = fixture().designs[1]!.totals.latencyUs.p99;
+    expect(p99).toMatchObject({ baseline: measured, current: measured, changeText: '0%', limitText: '≤ +10%', regression: false });
+    expect(c.designs[0]!.figures.map((f) => f.label)).toEqual(['requests', 'ok/s', 'errors', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean', 'late sends', 'dropped sends']);
+  });
+
+  it('flags latency percentiles that rose beyond the threshold, naming the design and the figure', () => {
+    const c = compareResults(fixture(), withRegression());
+    expect(c.designs[0]!.regressions).toEqual([]);
+    const flagged = c.designs[1]!.figures.filter((f) => f.regression).map((f) => f.name);
+    expect(flagged).toEqual(['p50', 'p90', 'p99', 'p999']);
+    expect(c.regressions[2]).toBe('cluster-2: p99 29.4ms → 44.1ms (+50%, limit ≤ +10%)');
+  });
+
+  it('flags a throughput drop and takes its thresholds from the caller', () => {
+    const current = withRegression(fixture(), 'single', { latency: 1.05, throughput: 0.8 });
+    expect(compareResults(fixture(), current).regressions).toEqual(['single: ok/s 234.3/s → 187.4/s (−20%, limit ≥ −10%)']);
+    expect(compareResults(fixture(), current, { ...DEFAULT_THRESHOLDS, throughputDrop: 0.25 }).regressions).toEqual([]);
+    expect(compareResults(fixture(), current, { ...DEFAULT_THRESHOLDS, latencyIncrease: 0.01, throughputDrop: 0.25 }).regressions).toHaveLength(4);
+  });
+
+  it('flags a rise in the error rate in percentage points, and an SLA line that held and now fails', () => {
+    const current = fixture();
+    const d = current.designs[1]!;
+    d.totals.errors = 18;
+    d.totals.errorsByKind = { timeout: 18 };
+    d.sla[1] = { ...d.sla[1]!, pass: false, measured: 0.01, measuredText: '1%' };
+    const c = compareResults(fixture(), current);
+    expect(c.designs[1]!.figures.find((f) => f.name === 'errors')).toMatchObject({ changeText: '+1 pp', regression: true });
+    expect(c.regressions).toEqual(['cluster-2: errors 0% → 1% (+1 pp, limit ≤ +0.1 pp)', "cluster-2: SLA 'errors < 0.5%' held (0%) and now fails (1%)"]);
+  });
+
+  it('matches designs by name and lists the ones only one run has', () => {
+    const current = fixture();
+    current.designs[0]!.name = 'single-v2';
+    const c = compareResults(fixture(), current);
+    expect(c.designs.map((d) => d.name)).toEqual(['cluster-2']);
+    expect(c.onlyInBaseline).toEqual(['single']);
+    expect(c.onlyInCurrent).toEqual(['single-v2']);
+  });
+
+  it('notes what makes two runs unlike', () => {
+    const current = fixture();
+    current.scenario.durationMs = 20_000;
+    current.environment.cpus = 8;
+    expect(compareResults(fixture(), current).notes).toEqual([
+      'different windows: warm-up 1000 ms + 6000 ms vs 1000 ms + 20000 ms',
+      `different machines: 2 × ${current.environment.cpuModel}, Node ${current.environment.node}, local vs 8 × ${current.environment.cpuModel}, Node ${current.environment.node}, local`,
+    ]);
+  });
+
+  it('renders HTML and Markdown with the regressions flagged and user strings escaped', () => {
+    const c = compareResults(hostile(), withRegression(hostile()));
+    const html = renderCompareHtml(c);
+    const md = renderCompareMarkdown(c);
+    for (const text of [html, md]) {
+      expect(text).not.toContain(XSS);
+      expect(text).toContain('p99 29.4ms → 44.1ms (+50%, limit ≤ +10%)');
+    }
+    expect(html).toContain('REGRESSION: 4 figures moved beyond their threshold');
+    expect(md).toMatch(/^### ❌ .*: 4 regressions against the baseline/);
+    expect(md).toContain('| p99 | 29.4ms | 44.1ms | **+50%** ❌ | ≤ +10% |');
+  });
+});

@@ -1,0 +1,43 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { markdownReport, renderMarkdown } from './markdown-report.ts';
+import { fixture, hostile, partial, XSS } from './testing/fixtures.ts';
+
+describe('summary.md', () => {
+  it('is a compact verdict table: each SLA line with every design\'s verdict and measured value', () => {
+    const md = renderMarkdown(fixture());
+    expect(md).toMatch(/^### ❌ cluster-vs-single: FAIL: single missed the SLA/);
+    expect(md).toContain('| SLA line | threshold | window | single | cluster-2 |');
+    expect(md).toContain('| p99 &lt; 50ms | &lt; 50ms | whole window | ❌ 6.61s | ✅ 29.4ms |');
+    expect(md).toContain('| throughput &gt;= 280/s | &gt;= 280/s | whole window | ❌ 234.3/s | ✅ 299.7/s |');
+    expect(md).toMatch(/\| cluster-2 \| ✅ \| 1800 \| 299\.7\/s \| 0% \|/);
+  });
+
+  it('says when the run is incomplete', () => {
+    expect(renderMarkdown(partial())).toMatch(/^### ⚠️ cluster-vs-single: INCOMPLETE[\s\S]*> ⚠️ \*\*Incomplete run\*\*: it was cut short; not run: never-reached/);
+  });
+
+  it('neutralises HTML and table syntax in user strings', () => {
+    const md = renderMarkdown(hostile());
+    expect(md).not.toContain(XSS);
+    expect(md).not.toMatch(/<(script|svg|img)/);
+    expect(md).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('is appended to the CI step summary when GITHUB_STEP_SUMMARY is set, and nowhere otherwise', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'faultline-md-test-'));
+    try {
+      const file = join(dir, 'step-summary.md');
+      const files = markdownReport.render(fixture()) as { path: string; content: string }[];
+      await markdownReport.publish!(files, { GITHUB_STEP_SUMMARY: file });
+      await markdownReport.publish!(files, { GITHUB_STEP_SUMMARY: file });
+      await markdownReport.publish!(files, {});
+      const text = await readFile(file, 'utf8');
+      expect(text).toBe(`${files[0]!.content}\n`.repeat(2));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
