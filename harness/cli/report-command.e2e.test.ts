@@ -3,7 +3,8 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_FILE, withRegression } from '../../reports/testing/fixtures.ts';
+import { FIXTURE_FILE, fixture, withRegression } from '../../reports/testing/fixtures.ts';
+import { formatLatency } from '../result/format.ts';
 import { runCli } from '../testing/cli.ts';
 
 // Keeps these runs out of a real CI step summary; the one test that checks appending sets its own.
@@ -63,7 +64,9 @@ describe('faultline compare', () => {
     const summary = join(work, 'step-summary.md');
     const { code, stdout } = await runCli(['compare', baseline, current, '--out', join(work, 'cmp')], { env: { GITHUB_STEP_SUMMARY: summary } }).done;
     expect(code).toBe(1);
-    expect(stdout).toMatch(/REGRESSION \(4\):\n {2}cluster-2: p50 .*\n {2}cluster-2: p90 .*\n {2}cluster-2: p99 29\.4ms → 44\.1ms \(\+50%, limit ≤ \+10%\)/);
+    const p99 = fixture().designs.find((d) => d.name === 'cluster-2')!.totals.latencyUs.p99;
+    const shown = (us: number) => formatLatency(us).replace('.', '\\.');
+    expect(stdout).toMatch(new RegExp(`REGRESSION \\(4\\):\\n {2}cluster-2: p50 .*\\n {2}cluster-2: p90 .*\\n {2}cluster-2: p99 ${shown(p99)} → ${shown(Math.round(p99 * 1.5))} \\(\\+50%, limit ≤ \\+10%\\)`));
     expect(await readFile(join(work, 'cmp', 'compare.html'), 'utf8')).toContain('REGRESSION: 4 figures');
     const md = await readFile(join(work, 'cmp', 'compare.md'), 'utf8');
     expect(md).toMatch(/^### ❌ cluster-vs-single: 4 regressions/);

@@ -6,12 +6,10 @@ import type { FaultRecord, RunResult } from '../../harness/result/result.ts';
 export const FIXTURE_FILE = fileURLToPath(new URL('../fixtures/cluster-vs-single.result.json', import.meta.url));
 
 /**
- * The result the fault-band tests render. Runs record no faults yet (the fault timeline is being
- * built), so today this is the same cluster-vs-single fixture. Once runs record faults:
- * `node reports/fixtures/make-fixture.ts http-faults`, point this at
- * `../fixtures/http-faults.result.json`, and enable the `it.todo` in html-report.e2e.test.ts.
+ * The result the fault-band tests render: a real run of http-faults at half time
+ * (`node reports/fixtures/make-fixture.ts http-faults --time-scale 0.5`).
  */
-export const FAULT_FIXTURE_FILE = FIXTURE_FILE;
+export const FAULT_FIXTURE_FILE = fileURLToPath(new URL('../fixtures/http-faults.result.json', import.meta.url));
 
 function read(file: string): RunResult {
   return JSON.parse(readFileSync(file, 'utf8')) as RunResult;
