@@ -35,8 +35,8 @@ async function drive(url: string, workload: Parameters<typeof createHttpDriver>[
 }
 
 /** Closed model: `connections` connections as fast as the target answers. */
-export function driveClosed(url: string, opts: { connections: number; durationMs: number; engine: ClosedHttpWorkload['engine'] }): Promise<DriveFigures> {
-  return drive(url, http({ model: 'closed', connections: opts.connections, path: '/', engine: opts.engine }), opts.durationMs);
+export function driveClosed(url: string, opts: { connections: number; durationMs: number; engine: ClosedHttpWorkload['engine']; path?: string }): Promise<DriveFigures> {
+  return drive(url, http({ model: 'closed', connections: opts.connections, path: opts.path ?? '/', engine: opts.engine }), opts.durationMs);
 }
 
 /** Open model at a fixed rate. */
