@@ -28,8 +28,9 @@ function designBlock(d: DesignResult, color: boolean): string {
   }
   const kinds = Object.entries(t.errorsByKind);
   if (kinds.length > 0) lines.push(`  errors by kind: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  const served = Object.entries(d.servedBy);
-  if (served.length > 1) lines.push(`  served by ${served.length} processes: ${served.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  const served = Object.entries(d.servedBy).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+  const answered = served.reduce((n, [, c]) => n + c, 0);
+  if (served.length > 1) lines.push(`  requests by responder (x-served-by): ${served.map(([k, n]) => `${k} ${n} (${Math.round((n / answered) * 100)}%)`).join(', ')}`);
   for (const f of d.faults) {
     const when = f.appliedAtMs === undefined ? 'not applied' : `${(f.appliedAtMs / 1000).toFixed(1)}s–${f.removedAtMs === undefined ? 'end' : `${(f.removedAtMs / 1000).toFixed(1)}s`}`;
     lines.push(`  fault ${f.name}: ${f.kind} on ${f.link ?? f.service}, ${when}${f.error ? ` (${f.error})` : ''}`);
