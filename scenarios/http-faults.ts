@@ -36,12 +36,12 @@ export default defineScenario({
     // 256 KiB at 500 KB/s takes half a second; one request in ten asks for it.
     { during: 'thin-pipe', check: 'p99 >= 400ms' },
     { during: 'resets', check: 'rate(reset) > 10%' },
-    { during: 'partition', check: 'errors > 50%' },
+    { during: 'partition', check: 'errors > 30%' },
     { after: 'partition', check: 'recovery < 2s', until: ['p99 < 100ms', 'errors < 1%'] },
     // Requests due during a 2 s freeze wait for it to end.
     { during: 'freeze', check: 'p99 >= 1.5s' },
     { after: 'freeze', check: 'recovery < 3s', until: ['p99 < 100ms', 'errors < 1%'] },
-    { during: 'crash', check: 'errors > 50%' },
+    { during: 'crash', check: 'errors > 30%' },
     { after: 'crash', check: 'recovery < 3s', until: ['p99 < 100ms', 'errors < 1%'] },
     'errors < 25%',
   ],

@@ -8,7 +8,7 @@ export type { Duration, HttpWorkload, DesignSpec, Fault };
 /**
  * An SLA line judged inside or around one fault's window instead of the whole run. Windows are
  * whole seconds: `before` the seconds that end by the fault's start, `during` every second that
- * overlaps it, `after` the seconds from its end to the end of the run (or for `for`).
+ * overlaps it and the one after (the responses it held back arrive then), `after` the seconds from its end to the end of the run (or for `for`).
  */
 export type ScopedSla = ({ before: string; during?: never; after?: never } | { during: string; before?: never; after?: never } | { after: string; before?: never; during?: never }) & {
   /** The SLA line, e.g. `p99 < 250ms`; after a fault also `recovery < 3s`. */

@@ -26,7 +26,7 @@ const slow: FaultRecord = { name: 'slow', kind: 'latency', link: 'client->servic
 describe('scopeSeconds', () => {
   it('covers whole seconds before, during and after a fault', () => {
     expect(scopeSeconds({ kind: 'before', fault: 'slow' }, slow, 10_000)).toEqual({ from: 0, to: 4 });
-    expect(scopeSeconds({ kind: 'during', fault: 'slow' }, slow, 10_000)).toEqual({ from: 4, to: 7 });
+    expect(scopeSeconds({ kind: 'during', fault: 'slow' }, slow, 10_000)).toEqual({ from: 4, to: 8 });
     expect(scopeSeconds({ kind: 'after', fault: 'slow' }, slow, 10_000)).toEqual({ from: 7, to: 10 });
     expect(scopeSeconds({ kind: 'after', fault: 'slow', forMs: 1000 }, slow, 10_000)).toEqual({ from: 7, to: 8 });
   });
@@ -61,15 +61,16 @@ describe('judge', () => {
     expect(judge(rule('p99 < 100ms'), figures).pass).toBe(false);
     const before = judge(rule('p99 < 10ms', { kind: 'before', fault: 'slow' }), figures);
     expect(before).toMatchObject({ pass: true, measuredText: '2ms', window: { scope: 'before', fromMs: 0, toMs: 4000 } });
-    const during = judge(rule('p50 >= 250ms', { kind: 'during', fault: 'slow' }), figures);
-    expect(during).toMatchObject({ pass: true, window: { fromMs: 4000, toMs: 7000 } });
+    // Seconds 4–7: two slow, two fast.
+    const during = judge(rule('p75 >= 250ms', { kind: 'during', fault: 'slow' }), figures);
+    expect(during).toMatchObject({ pass: true, window: { fromMs: 4000, toMs: 8000 } });
     const recovery = judge(rule('recovery < 2s', { kind: 'after', fault: 'slow' }, ['p99 < 100ms', 'errors < 1%']), figures);
     expect(recovery).toMatchObject({ pass: true, measured: 996_000, measuredText: '996ms' });
   });
 
   it('judges shares of backends and remapped keys inside a window', () => {
     expect(judge(rule('share(b1) >= 39%'), figures)).toMatchObject({ pass: true, measuredText: '40%' });
-    expect(judge(rule('share(b1) < 20%', { kind: 'during', fault: 'slow' }), figures)).toMatchObject({ pass: true, measuredText: '16.7%' });
+    expect(judge(rule('share(b1) < 30%', { kind: 'during', fault: 'slow' }), figures)).toMatchObject({ pass: true, measuredText: '25%' });
     expect(judge(rule('remapped < 40%', { kind: 'during', fault: 'slow' }), figures)).toMatchObject({ pass: false, measuredText: '50%' });
     expect(judge(rule('remapped == 0%', { kind: 'after', fault: 'slow' }), figures).pass).toBe(true);
   });

@@ -27,7 +27,10 @@ function faultEnd(r: FaultRecord): number | undefined {
 
 /**
  * The whole seconds a scope covers: `before` the seconds that end by the fault's start,
- * `during` every second that overlaps it, `after` the seconds that start at or after its end.
+ * `during` every second that overlaps it and the second after it ends, `after` the seconds
+ * that start at or after its end. Responses count in the second they arrive, and the requests
+ * a fault held back (a frozen process, a stalled link) arrive just after it ends: `during`
+ * takes that second in, so it judges what the fault did to the requests it caught.
  */
 export function scopeSeconds(scope: SlaScope, r: FaultRecord, windowMs: number): { from: number; to: number } | undefined {
   const lastSecond = Math.ceil(windowMs / 1000);
@@ -36,7 +39,7 @@ export function scopeSeconds(scope: SlaScope, r: FaultRecord, windowMs: number):
     case 'before':
       return { from: 0, to: Math.floor(r.appliedAtMs / 1000) };
     case 'during':
-      return { from: Math.floor(r.appliedAtMs / 1000), to: Math.min(lastSecond, Math.ceil((r.removedAtMs ?? windowMs) / 1000)) };
+      return { from: Math.floor(r.appliedAtMs / 1000), to: Math.min(lastSecond, Math.ceil((r.removedAtMs ?? windowMs) / 1000) + 1) };
     case 'after': {
       const end = faultEnd(r);
       if (end === undefined) return undefined;

@@ -37,7 +37,9 @@ export function keyRemap(keySeconds: readonly ReadonlyMap<string, string>[], fau
     const before = scopeSeconds({ kind: 'before', fault: f.name }, f, windowMs);
     if (!before) continue;
     const home = lastBackend(keySeconds, before.from, before.to);
-    const during = scopeSeconds({ kind: 'during', fault: f.name }, f, windowMs)!;
+    // The seconds that began while the fault lasted (not the one after it, which `during` SLA
+    // windows take in for the responses a fault held back: keys may be home again by then).
+    const during = { from: Math.floor(f.appliedAtMs! / 1000), to: Math.max(Math.floor(f.appliedAtMs! / 1000) + 1, Math.ceil((f.removedAtMs ?? windowMs) / 1000)) };
     const after = scopeSeconds({ kind: 'after', fault: f.name }, f, windowMs);
     byFault[f.name] = {
       during: moved(home, lastBackend(keySeconds, during.from, during.to)),
