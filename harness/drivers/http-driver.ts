@@ -163,30 +163,50 @@ class InFlight {
   }
 }
 
-/** Open model: sends at scheduled times whatever the target does; latency from the schedule. */
-class OpenHttpDriver implements LoadDriver {
-  readonly model = 'open' as const;
+/** What every HTTP driver holds: its target, its request cycle, its timeout and its connection count. */
+abstract class HttpDriverBase {
   readonly connections: number;
-  readonly targetRate: number;
-  private readonly pool: Pool;
-  private readonly schedule: ArrivalSchedule;
-  private readonly maxInFlight: number;
-  private readonly inFlight = new InFlight();
-  private readonly keys = new KeyCounter();
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private readonly target: DriverTarget;
-  private readonly cycle: NormalizedRequest[];
-  private readonly timeoutMs: number;
+  protected readonly target: DriverTarget;
+  protected readonly cycle: NormalizedRequest[];
+  protected readonly timeoutMs: number;
 
-  constructor(w: Extract<HttpWorkload, { model: 'open' }>, target: DriverTarget, cycle: NormalizedRequest[], timeoutMs: number) {
+  constructor(connections: number, target: DriverTarget, cycle: NormalizedRequest[], timeoutMs: number) {
+    this.connections = connections;
     this.target = target;
     this.cycle = cycle;
     this.timeoutMs = timeoutMs;
-    this.connections = w.connections ?? 256;
+  }
+}
+
+/** A driver on an undici pool of up to `connections` keep-alive connections, one request in flight on each. */
+abstract class UndiciDriver extends HttpDriverBase {
+  protected readonly pool: Pool;
+  protected readonly inFlight = new InFlight();
+  protected readonly keys = new KeyCounter();
+
+  constructor(connections: number, target: DriverTarget, cycle: NormalizedRequest[], timeoutMs: number) {
+    super(connections, target, cycle, timeoutMs);
+    this.pool = new Pool(target.url, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy().catch(() => {});
+  }
+}
+
+/** Open model: sends at scheduled times whatever the target does; latency from the schedule. */
+class OpenHttpDriver extends UndiciDriver implements LoadDriver {
+  readonly model = 'open' as const;
+  readonly targetRate: number;
+  private readonly schedule: ArrivalSchedule;
+  private readonly maxInFlight: number;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(w: Extract<HttpWorkload, { model: 'open' }>, target: DriverTarget, cycle: NormalizedRequest[], timeoutMs: number) {
+    super(w.connections ?? 256, target, cycle, timeoutMs);
     this.targetRate = w.rate;
     this.maxInFlight = w.maxInFlight ?? 10_000;
-    this.pool = new Pool(target.url, { connections: this.connections, pipelining: 1, keepAliveTimeout: 30_000 });
     this.schedule = new ArrivalSchedule(w.rate, target.warmupMs, (w.stages ?? []).map((s) => ({ durationMs: parseDuration(s.duration)!, target: s.target })));
   }
 
@@ -221,31 +241,12 @@ class OpenHttpDriver implements LoadDriver {
     if (this.timer) clearTimeout(this.timer);
     await this.inFlight.drained(this.timeoutMs + 1000);
   }
-
-  async close(): Promise<void> {
-    await this.pool.destroy().catch(() => {});
-  }
 }
 
 /** Closed model on undici: `connections` loops, each sending its next request when the last answered. */
-class ClosedHttpDriver implements LoadDriver {
+class ClosedHttpDriver extends UndiciDriver implements LoadDriver {
   readonly model = 'closed' as const;
-  private readonly pool: Pool;
-  private readonly inFlight = new InFlight();
-  private readonly keys = new KeyCounter();
   private stopped = false;
-  readonly connections: number;
-  private readonly target: DriverTarget;
-  private readonly cycle: NormalizedRequest[];
-  private readonly timeoutMs: number;
-
-  constructor(connections: number, target: DriverTarget, cycle: NormalizedRequest[], timeoutMs: number) {
-    this.connections = connections;
-    this.target = target;
-    this.cycle = cycle;
-    this.timeoutMs = timeoutMs;
-    this.pool = new Pool(target.url, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  }
 
   start(slot: RecorderSlot): void {
     let k = 0;
@@ -271,28 +272,13 @@ class ClosedHttpDriver implements LoadDriver {
     this.stopped = true;
     await this.inFlight.drained(this.timeoutMs + 1000);
   }
-
-  async close(): Promise<void> {
-    await this.pool.destroy().catch(() => {});
-  }
 }
 
 /** Closed model on autocannon's HTTP client, recording its per-response times in µs. */
-class AutocannonDriver implements LoadDriver {
+class AutocannonDriver extends HttpDriverBase implements LoadDriver {
   readonly model = 'closed' as const;
   private instance: autocannon.Instance | undefined;
   private finished: Promise<void> = Promise.resolve();
-  readonly connections: number;
-  private readonly target: DriverTarget;
-  private readonly cycle: NormalizedRequest[];
-  private readonly timeoutMs: number;
-
-  constructor(connections: number, target: DriverTarget, cycle: NormalizedRequest[], timeoutMs: number) {
-    this.connections = connections;
-    this.target = target;
-    this.cycle = cycle;
-    this.timeoutMs = timeoutMs;
-  }
 
   start(slot: RecorderSlot): void {
     const seconds = Math.max(1, Math.ceil((this.target.endMs - performance.now()) / 1000) + 1);

@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import type { LatencyFigures } from '../result/result.ts';
 
 export type { Histogram };
 
@@ -43,17 +44,8 @@ export function mergeEncoded(encoded: Iterable<string>): Histogram {
   return total;
 }
 
-/** Latency figures of one histogram, in microseconds. */
-export interface LatencySummary {
-  count: number;
-  min: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
+/** Latency figures of one histogram, in microseconds, and how many values it holds. */
+export type LatencySummary = LatencyFigures & { count: number };
 
 export function summarize(h: Histogram): LatencySummary {
   if (h.totalCount === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
