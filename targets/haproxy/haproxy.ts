@@ -112,6 +112,9 @@ export const haproxyTarget: TargetDefinition<HaproxyOptions> = {
         args: ['-db', '-f', join(ctx.dir, 'haproxy.cfg')],
         files: { 'haproxy.cfg': renderHaproxyConfig(o, { host: ctx.host, port: ctx.ports.http! }, backends(ctx)) },
       }),
+      container(ctx) {
+        return { image: 'haproxy', ...this.local(ctx) };
+      },
       ready: Wait.forHttp('/health'),
       program: { name: 'haproxy', version: async () => haproxyVersion() },
     })),

@@ -128,6 +128,9 @@ export function nginxService(name: string, target: string, ready: WaitStrategy, 
       args: ['-p', ctx.dir, '-c', join(ctx.dir, 'nginx.conf'), '-e', join(ctx.dir, 'error.log')],
       files: { 'nginx.conf': config(ctx) },
     }),
+    container(ctx) {
+      return { image: 'nginx', ...this.local(ctx) };
+    },
     ready,
     program: { name: 'nginx', version: async () => nginxVersion() },
   };
