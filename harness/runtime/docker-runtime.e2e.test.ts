@@ -134,5 +134,10 @@ describe.skipIf(unavailable !== undefined)('the docker runtime, through the real
     expect(code).toBe(3);
     expect(stderr).toMatch(/faultline-local\/missing:0/);
     expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+    // An image without the program: the container is created, its start fails.
+    const noNode = await runCli(['run', file, '--runtime', 'docker', '--image', `node=${localImages.haproxy}`, '--out', join(work, 'no-node')], { env: { ...env, FAULTLINE_RUN_ID: `${runId}n` } }).done;
+    expect(noNode.code).toBe(3);
+    expect(noNode.stderr).toMatch(/did not start/);
+    expect(leftovers(`${runId}n`)).toEqual({ containers: [], networks: [] });
   }, 120_000);
 });

@@ -119,6 +119,10 @@ export class DockerRuntime implements Runtime {
       this.networkCreating = undefined;
       if (net) {
         const client = await getContainerRuntimeClient();
+        // A container created but never started (its start failed) is not a service yet; it
+        // still carries the labels, and the network cannot go while it is attached.
+        const strays = spawnSync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${this.opts.runId}`, '--filter', `label=${DESIGN_LABEL}=${this.opts.design}`], { encoding: 'utf8' });
+        removeNow(strays.stdout?.split('\n').filter(Boolean) ?? [], []);
         await client.network.remove(client.network.getById(net.id)).catch(() => {});
         liveNetworks.delete(net.id);
       }
