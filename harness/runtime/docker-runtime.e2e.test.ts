@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +125,21 @@ describe.skipIf(unavailable !== undefined)('the docker runtime, through the real
     run.child.kill('SIGINT');
     expect((await run.done).code).toBe(130);
     expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+  }, 120_000);
+
+  it('leaves labelled containers when the CLI is killed outright, and faultline doctor --clean removes them', async () => {
+    const runId = `dkk${process.pid}`;
+    const file = await scenario('crash.ts', '60s', [{ name: 'lat', at: '1s', link: 'client->service', latency: { latency: 5 } }]);
+    const run = runCli(['run', file, '--runtime', 'docker', '--out', join(work, 'crash')], { env: { ...env, FAULTLINE_RUN_ID: runId } });
+    await run.waitFor(/fault: lat/, 60_000);
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(leftovers(runId).containers).toHaveLength(2);
+    const { stdout } = await runCli(['doctor', '--clean']).done;
+    expect(stdout).toMatch(/clean: removed [1-9]\d* container\(s\) and [1-9]\d* network\(s\)/);
+    expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+    // A killed CLI cannot remove its services' log scratch dirs either.
+    for (const dir of await readdir(tmpdir())) if (dir.startsWith(`faultline-${runId}-`)) await rm(join(tmpdir(), dir), { recursive: true, force: true });
   }, 120_000);
 
   it('removes what it started when a service fails to start (exit 3), naming the image', async () => {
