@@ -20,6 +20,8 @@ export interface TargetDefinition<Options> {
 export const nodeProgram = {
   name: 'node',
   version: async () => process.version,
+  versionArgs: ['--version'],
+  parseVersion: (output: string) => /v\d+\.\d+\.\d+/.exec(output)?.[0],
 };
 
 /** The targets folder: Node services' files keep their place under it inside a container. */

@@ -80,7 +80,8 @@ describe.skipIf(unavailable !== undefined)('the docker runtime, through the real
       expect(code).toBe(0);
       expect(result.environment).toMatchObject({ runtime: 'docker', runtimeReason: 'asked for with --runtime docker' });
       expect(Object.keys(result.environment.images ?? {})).toEqual(expect.arrayContaining([localImages.node, localImages.toxiproxy]));
-      expect(design.services.map((s) => [s.name, s.version])).toEqual([['service', localImages.node]]);
+      // Asked inside the container: the local node image carries this process's own binary.
+      expect(design.services.map((s) => [s.name, s.version])).toEqual([['service', process.version]]);
     });
 
     it('adds 50 ms ± 3 ms to p50 while the latency toxic is in place, as in the local runtime', () => {
@@ -107,6 +108,7 @@ describe.skipIf(unavailable !== undefined)('the docker runtime, through the real
     expect(code === 0 || code === 1).toBe(true);
     const d = (await resultOf(out)).designs[0]!;
     expect(d.status).toBe('completed');
+    expect(d.services.find((s) => s.name === 'lb')?.version).toMatch(/^2\.\d+/);
     expect(d.faults.map((f) => [f.name, f.error])).toEqual([['slow-backend-1', undefined], ['backend-2-killed', undefined], ['backend-2-back', undefined]]);
     expect(d.sla.find((v) => v.line === 'during slow-backend-1: share(backend-1) < 25%')?.measured).toBeLessThan(0.2);
     // Killed and started again as the same container: its kept log holds both starts.

@@ -239,7 +239,7 @@ class DockerService implements StartedService {
     })().catch(() => {});
     try {
       await this.spec.ready.waitUntilReady({ endpoint: (p) => this.endpoint(p), log: () => this.readLog(), signal: ac.signal });
-      this.program = { name: this.spec.program.name, version: this.image };
+      this.program = { name: this.spec.program.name, version: await this.programVersion() };
     } catch (err) {
       const state = (await client.container.inspect(dockerode).catch(() => undefined))?.State;
       const why = state && !state.Running
@@ -256,6 +256,18 @@ class DockerService implements StartedService {
     } finally {
       clearTimeout(timer);
       void exited;
+    }
+  }
+
+  /** The program's version asked inside the container, else the image it runs. */
+  private async programVersion(): Promise<string> {
+    const { versionArgs, parseVersion } = this.spec.program;
+    if (!versionArgs || !parseVersion) return this.image;
+    try {
+      const r = await this.container!.exec([this.proc.command, ...versionArgs]);
+      return parseVersion(`${r.stdout}${r.stderr}`) ?? this.image;
+    } catch {
+      return this.image;
     }
   }
 

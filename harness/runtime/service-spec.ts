@@ -58,8 +58,12 @@ export interface ServiceSpec {
   ready: WaitStrategy;
   /** Signal for a graceful stop; default SIGTERM. The runtime escalates to SIGKILL after a grace period. */
   stopSignal?: NodeJS.Signals;
-  /** The program it runs and how to read its version, for result.json. */
-  program: { name: string; version(): Promise<string> };
+  /**
+   * The program it runs and how to read its version, for result.json. `versionArgs` and
+   * `parseVersion` let the docker runtime ask the program inside its container (run as
+   * `<command> ...versionArgs`, stdout and stderr parsed); without them it records the image.
+   */
+  program: { name: string; version(): Promise<string>; versionArgs?: string[]; parseVersion?(output: string): string | undefined };
 }
 
 /** A named connection from one service to another, e.g. `lb->backend-1`. */
