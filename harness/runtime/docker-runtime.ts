@@ -205,8 +205,7 @@ class DockerService implements StartedService {
       .withCommand(this.proc.args)
       .withEnvironment({ ...this.proc.env, FAULTLINE_RUN_ID: this.opts.runId })
       .withCopyContentToContainer(files)
-      .withCopyFilesToContainer(copies)
-      .withPullPolicy({ shouldPull: () => false });
+      .withCopyFilesToContainer(copies);
     try {
       this.container = await container.start();
     } catch (err) {
@@ -233,10 +232,8 @@ class DockerService implements StartedService {
 
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error('timeout')), this.spec.ready.timeoutMs);
-    const exited = (async () => {
-      await dockerode.wait();
-      ac.abort(new Error('exited'));
-    })().catch(() => {});
+    // A container that exits before it is ready ends the wait at once.
+    void dockerode.wait().then(() => ac.abort(new Error('exited')), () => {});
     try {
       await this.spec.ready.waitUntilReady({ endpoint: (p) => this.endpoint(p), log: () => this.readLog(), signal: ac.signal });
       this.program = { name: this.spec.program.name, version: await this.programVersion() };
@@ -255,7 +252,6 @@ class DockerService implements StartedService {
       });
     } finally {
       clearTimeout(timer);
-      void exited;
     }
   }
 
