@@ -1,5 +1,7 @@
+import { fileURLToPath } from 'node:url';
+import { posix } from 'node:path';
 import type { z } from 'zod';
-import type { Topology } from '../harness/runtime/service-spec.ts';
+import type { ContainerContext, ContainerProcess, LocalContext, LocalProcess, Topology } from '../harness/runtime/service-spec.ts';
 
 /**
  * A reusable builder for one kind of service: its options (validated at load time) and the
@@ -18,4 +20,28 @@ export interface TargetDefinition<Options> {
 export const nodeProgram = {
   name: 'node',
   version: async () => process.version,
+  versionArgs: ['--version'],
+  parseVersion: (output: string) => /v\d+\.\d+\.\d+/.exec(output)?.[0],
 };
+
+/** The targets folder: Node services' files keep their place under it inside a container. */
+const targetsDir = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * A Node service of a target, run by the host's Node locally and by the `node` image in a
+ * container. `files` are the target's own source files (paths under targets/), the first the
+ * entry; in a container they are copied to the same relative paths, so their imports resolve.
+ */
+export function nodeService(files: readonly string[], env: (ctx: LocalContext) => Record<string, string>) {
+  return {
+    local: (ctx: LocalContext): LocalProcess => ({ command: process.execPath, args: [posix.join(targetsDir, files[0]!)], env: env(ctx) }),
+    container: (ctx: ContainerContext): ContainerProcess => ({
+      image: 'node',
+      command: 'node',
+      args: [posix.join(ctx.dir, 'targets', files[0]!)],
+      env: env(ctx),
+      files: { 'package.json': '{ "type": "module" }\n' },
+      copy: Object.fromEntries(files.map((f) => [posix.join(ctx.dir, 'targets', f), posix.join(targetsDir, f)])),
+    }),
+  };
+}

@@ -3,6 +3,8 @@ import { createHttpDriver } from '../drivers/http-driver.ts';
 import { http, type ClosedHttpWorkload } from '../drivers/http-workload.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import { formatLatency } from '../result/format.ts';
+import type { Endpoint, Runtime, StartedService } from '../runtime/runtime.ts';
+import type { Topology } from '../runtime/service-spec.ts';
 import { Wait } from '../runtime/wait.ts';
 
 /** nginx answering every request with a fixed 2-byte body, one worker, no access log. */
@@ -42,4 +44,16 @@ export function driveClosed(url: string, opts: { connections: number; durationMs
 /** Open model at a fixed rate. */
 export function driveOpen(url: string, opts: { rate: number; durationMs: number }): Promise<DriveFigures> {
   return drive(url, http({ model: 'open', rate: opts.rate, path: '/' }), opts.durationMs);
+}
+
+/** Starts a topology with every link direct (no proxy) in any runtime and returns its entry URL. */
+export async function startDirect(runtime: Runtime, topology: Topology): Promise<{ url: string; entry: StartedService }> {
+  const started = new Map<string, StartedService>();
+  for (const spec of topology.services) {
+    const links: Record<string, Endpoint> = {};
+    for (const l of (topology.links ?? []).filter((x) => x.from === spec.name)) links[l.name] = started.get(l.to)!.peerEndpoint(l.port);
+    started.set(spec.name, await runtime.start(spec, links));
+  }
+  const entry = started.get(topology.entry.service)!;
+  return { url: entry.url(topology.entry.port), entry };
 }

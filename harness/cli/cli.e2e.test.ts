@@ -99,9 +99,12 @@ describe('invalid input', () => {
     const b = await runCli(['run', 'cluster-vs-single', '--design', 'single,triple']).done;
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/unknown design 'triple'[\s\S]*designs: single, cluster-2/);
-    const c = await runCli(['run', 'cluster-vs-single', '--runtime', 'docker']).done;
+    const c = await runCli(['run', 'cluster-vs-single', '--runtime', 'podman']).done;
     expect(c.code).toBe(2);
-    expect(c.stderr).toMatch(/docker runtime is not available yet/);
+    expect(c.stderr).toMatch(/--runtime 'podman' is not a runtime[\s\S]*local, docker or auto/);
+    const i = await runCli(['run', 'cluster-vs-single', '--image', 'postgres=postgres:16']).done;
+    expect(i.code).toBe(2);
+    expect(i.stderr).toMatch(/--image 'postgres=postgres:16' is not key=image[\s\S]*keys: node, haproxy, nginx/);
     const d = await runCli(['run', 'cluster-vs-single', '--durration', '3s']).done;
     expect(d.code).toBe(2);
     expect(d.stderr).toMatch(/--durration/);

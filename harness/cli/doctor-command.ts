@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { systemPrograms } from '../setup/system-programs.mjs';
 import { findGoTool, goTools } from '../setup/go-tools.mjs';
 import { ExitCode } from '../errors.ts';
+import { engineAnswers } from '../docker/engine.ts';
+import { leftovers, removeLeftovers } from '../docker/leftovers.ts';
 
 const NODE_MIN: [number, number] = [22, 19];
 
@@ -12,8 +14,12 @@ function programVersion(command: string, args: string[]): string | undefined {
   return text || 'found';
 }
 
-/** `faultline doctor`: Node's version and each system program, found or missing with how to install it. */
-export function doctorCommand(): number {
+/**
+ * `faultline doctor`: Node's version and each system program, found or missing with how to
+ * install it; which runtime `auto` picks. With `clean`: removes every container and network
+ * faultline labelled (`faultline.run`), e.g. after a crashed run.
+ */
+export function doctorCommand(opts: { clean?: boolean } = {}): number {
   let ok = true;
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
   const nodeOk = major > NODE_MIN[0] || (major === NODE_MIN[0] && minor >= NODE_MIN[1]);
@@ -33,6 +39,18 @@ export function doctorCommand(): number {
       ? `ok       ${t.command}: ${found}  (${t.purpose})\n`
       : `MISSING  ${t.command}  (${t.purpose}): npm run setup, or go install ${t.module}\n`);
   }
-  process.stdout.write(`runtime: local (processes on 127.0.0.1); the docker runtime is not available yet\n`);
+  const engine = engineAnswers();
+  process.stdout.write(engine
+    ? 'runtime: auto picks docker (a Docker engine answers)\n'
+    : 'runtime: auto picks local (no Docker engine answers; node harness/docker/engine.ts start starts one)\n');
+  if (engine && opts.clean) {
+    const removed = removeLeftovers();
+    process.stdout.write(`clean: removed ${removed.containers} container(s) and ${removed.networks} network(s) labelled by faultline\n`);
+  } else if (engine) {
+    const left = leftovers();
+    if (left.containers.length + left.networks.length > 0) {
+      process.stdout.write(`leftovers: ${left.containers.length} container(s) and ${left.networks.length} network(s) labelled by faultline; faultline doctor --clean removes them\n`);
+    }
+  }
   return ok ? ExitCode.Pass : ExitCode.InvalidInput;
 }

@@ -12,7 +12,8 @@ const usage = `faultline — load and chaos benchmarks of real designs
 usage:
   faultline run <scenario name | path> [options]   run a scenario (npm run scenario -- <name>)
   faultline list                                   the scenarios in scenarios/
-  faultline doctor                                 Node and the system programs: found or missing
+  faultline doctor [--clean]                       Node and the system programs: found or missing;
+                                                   --clean removes containers and networks a crashed run left
   faultline report <result.json | folder> [--out <dir>]
                                                    re-render the reports of a run (of every run in a folder, plus its index.html)
   faultline compare <baseline.json> <current.json> [options]
@@ -23,7 +24,11 @@ run options:
   --duration <dur>      measured window, e.g. 10s (overrides the scenario)
   --warmup <dur>        warm-up before the window, e.g. 2s (overrides the scenario)
   --out <dir>           output folder (default results/<scenario>/<timestamp>/)
-  --runtime <kind>      local | docker | auto (default auto)
+  --runtime <kind>      local | docker | auto (default: FAULTLINE_RUNTIME, else auto:
+                        docker when an engine answers, else local)
+  --image <key=image>   the docker runtime's image for a key (repeat), e.g. haproxy=haproxy:2.8;
+                        keys: node, haproxy, nginx, redis, rabbitmq, kafka, toxiproxy
+                        (also FAULTLINE_IMAGE_<KEY>, or the scenario's images)
   --time-scale <f>      multiply warm-up, window and fault times by f (0.25: a quick run)
 
 compare options:
@@ -49,9 +54,11 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       runtime: { type: 'string' },
       'time-scale': { type: 'string' },
+      image: { type: 'string', multiple: true },
       'max-latency-increase': { type: 'string' },
       'max-throughput-drop': { type: 'string' },
       'max-error-increase': { type: 'string' },
+      clean: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -67,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     case 'list':
       return listCommand();
     case 'doctor':
-      return doctorCommand();
+      return doctorCommand({ clean: values.clean === true });
     case 'report':
       if (rest.length !== 1) throw new FaultlineError('invalid-argument', 'faultline report takes one result.json or folder', { hint: 'faultline report results/<scenario>/<time>/result.json' });
       return reportCommand(rest[0]!, values);

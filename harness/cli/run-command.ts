@@ -10,6 +10,8 @@ import { parseDuration } from '../scenario/duration.ts';
 import { loadScenario } from '../scenario/load-scenario.ts';
 import { checkTimeline } from '../scenario/validate-scenario.ts';
 import { scaleTimeline } from '../scenario/time-scale.ts';
+import { engineAnswers } from '../docker/engine.ts';
+import { chooseImages, parseImageFlags } from '../docker/images.ts';
 
 export interface RunFlags {
   design?: string[];
@@ -18,6 +20,7 @@ export interface RunFlags {
   out?: string;
   runtime?: string;
   'time-scale'?: string;
+  image?: string[];
 }
 
 function durationFlag(flag: string, text: string | undefined, fallback: number, min: number): number {
@@ -29,14 +32,20 @@ function durationFlag(flag: string, text: string | undefined, fallback: number, 
   return ms;
 }
 
-function chooseRuntime(flag: string | undefined): { runtime: 'local'; reason: string } {
+/** `--runtime` (else `FAULTLINE_RUNTIME`): local, docker, or auto (docker when an engine answers, else local), with the reason. */
+export function chooseRuntime(flag: string | undefined, answers: () => boolean = engineAnswers): { runtime: 'local' | 'docker'; reason: string } {
   switch (flag ?? 'auto') {
     case 'local':
       return { runtime: 'local', reason: 'asked for with --runtime local' };
     case 'auto':
-      return { runtime: 'local', reason: 'auto: the docker runtime is not available yet, so local' };
+      return answers()
+        ? { runtime: 'docker', reason: 'auto: a Docker engine answers' }
+        : { runtime: 'local', reason: 'auto: no Docker engine answers, so local processes' };
     case 'docker':
-      throw new FaultlineError('setup', 'the docker runtime is not available yet', { hint: 'use --runtime local (or auto)' });
+      if (!answers()) {
+        throw new FaultlineError('setup', '--runtime docker: no Docker engine answers', { hint: "start one (node harness/docker/engine.ts start starts Debian's dockerd), or use --runtime local" });
+      }
+      return { runtime: 'docker', reason: 'asked for with --runtime docker' };
   }
   throw new FaultlineError('invalid-argument', `--runtime '${flag}' is not a runtime`, { hint: 'use local, docker or auto' });
 }
@@ -73,7 +82,8 @@ function liveHooks(): RunHooks {
 export async function runCommand(arg: string, flags: RunFlags): Promise<number> {
   const factor = flags['time-scale'] === undefined ? 1 : Number(flags['time-scale']);
   const loaded = scaleTimeline(await loadScenario(arg), factor);
-  const { runtime, reason } = chooseRuntime(flags.runtime);
+  const { runtime, reason } = chooseRuntime(flags.runtime ?? process.env.FAULTLINE_RUNTIME);
+  const images = chooseImages(loaded.scenario.images, parseImageFlags(flags.image));
   const designs = chooseDesigns(flags.design, Object.keys(loaded.scenario.designs));
   const durationMs = durationFlag('duration', flags.duration, loaded.durationMs, 1000);
   const warmupMs = durationFlag('warmup', flags.warmup, loaded.warmupMs, 0);
@@ -104,7 +114,7 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
   let result: RunResult;
   let failure: FaultlineError | undefined;
   try {
-    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, runId, runtime, runtimeReason: reason, timeScale: factor, signal: ac.signal, hooks: liveHooks() });
+    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, runId, runtime, runtimeReason: reason, ...(runtime === 'docker' ? { images } : {}), timeScale: factor, signal: ac.signal, hooks: liveHooks() });
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
     result = err.partial;

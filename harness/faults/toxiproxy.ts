@@ -19,14 +19,17 @@ export function toxiproxyBinary(): string {
   return found;
 }
 
-/** Toxiproxy's server as a local service: API on a free loopback port, proxies on loopback too. */
-export function toxiproxyServerSpec(): ServiceSpec {
-  const binary = toxiproxyBinary();
+/** Toxiproxy's server as a service: API on a free loopback port, proxies on loopback too (in a container: on all its addresses). */
+export function toxiproxyServerSpec(runtime: 'local' | 'docker' = 'local'): ServiceSpec {
+  // In a container the image brings the server; only the local runtime needs the binary here.
+  const binary = runtime === 'local' ? toxiproxyBinary() : 'toxiproxy-server';
   return {
     name: 'toxiproxy',
     target: 'toxiproxy',
     ports: ['api'],
     local: (ctx) => ({ command: binary, args: ['-host', ctx.host, '-port', String(ctx.ports.api)] }),
+    // The official image's layout: the server at /toxiproxy.
+    container: (ctx) => ({ image: 'toxiproxy', command: '/toxiproxy', args: ['-host', ctx.host, '-port', String(ctx.ports.api)] }),
     ready: Wait.forHttp('/version', { port: 'api' }),
     program: {
       name: 'toxiproxy-server',
@@ -49,19 +52,27 @@ export interface ProxiedLink {
 /** The run's Toxiproxy: creates one proxy per link and removes them again. */
 export class ToxiproxyControl {
   private readonly client: Toxiproxy;
+  private readonly listenHost: string;
+  private readonly reachHost: string;
   readonly version: string;
 
-  constructor(server: StartedService) {
+  /**
+   * `listenHost` is where proxies bind inside the server: loopback for a local server, all
+   * addresses in a container. Clients and services reach them at the server's own host.
+   */
+  constructor(server: StartedService, listenHost = '127.0.0.1') {
     this.client = new Toxiproxy(server.url('api'));
     this.version = server.program.version;
+    this.listenHost = listenHost;
+    this.reachHost = server.endpoint('api').host;
   }
 
-  /** Creates a proxy listening on a free loopback port (Toxiproxy picks it) in front of `upstream`. */
+  /** Creates a proxy listening on a free port (Toxiproxy picks it) in front of `upstream`. */
   async link(proxyName: string, linkName: string, upstream: Endpoint): Promise<ProxiedLink> {
-    const proxy = await this.client.createProxy({ name: proxyName, listen: '127.0.0.1:0', upstream: `${upstream.host}:${upstream.port}` });
+    const proxy = await this.client.createProxy({ name: proxyName, listen: `${this.listenHost}:0`, upstream: `${upstream.host}:${upstream.port}` });
     const m = /^(.*):(\d+)$/.exec(proxy.listen);
     if (!m) throw new FaultlineError('internal', `toxiproxy answered an unexpected listen address '${proxy.listen}' for link '${linkName}'`);
-    return { name: linkName, listen: { host: m[1]!, port: Number(m[2]) }, upstream, proxy };
+    return { name: linkName, listen: { host: this.reachHost, port: Number(m[2]) }, upstream, proxy };
   }
 
   async removeAll(): Promise<void> {

@@ -47,7 +47,9 @@ export interface Environment {
   runtime: 'local' | 'docker';
   /** Why this runtime was chosen (`--runtime auto` explains itself here). */
   runtimeReason: string;
-  /** Toxiproxy's version, when the run proxied any link. */
+  /** The docker runtime's images: tag → repo digest when pulled from a registry, else the local image id. */
+  images?: Record<string, string>;
+  /** Toxiproxy's version, when the run proxied any link (the image, in the docker runtime). */
   toxiproxy?: string;
   /** Milliseconds from CLI process start to the first request of the first design. */
   startToFirstRequestMs?: number;

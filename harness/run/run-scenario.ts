@@ -8,6 +8,8 @@ import { FaultlineError } from '../errors.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import { RESULT_SCHEMA_VERSION, type DesignResult, type Environment, type FaultRecord, type LinkInfo, type RunResult, type SecondStats, type ServiceInfo } from '../result/result.ts';
 import { LocalRuntime } from '../runtime/local-runtime.ts';
+import { DockerRuntime } from '../runtime/docker-runtime.ts';
+import type { ImageChoice } from '../docker/images.ts';
 import type { Endpoint, Runtime, StartedService } from '../runtime/runtime.ts';
 import { clientLinkName, type Topology } from '../runtime/service-spec.ts';
 import type { LoadedScenario } from '../scenario/load-scenario.ts';
@@ -36,8 +38,10 @@ export interface RunOptions {
   /** Where per-service logs are kept (`<outDir>/logs/<design>/`). */
   outDir: string;
   runId: string;
-  runtime: 'local';
+  runtime: 'local' | 'docker';
   runtimeReason: string;
+  /** The docker runtime's images (default: flags, env and pinned defaults). */
+  images?: ImageChoice;
   /** The --time-scale factor the timeline was scaled by (recorded only). */
   timeScale?: number;
   /** Aborts the run (Ctrl-C, SIGTERM): services stop, and a partial result comes back. */
@@ -136,18 +140,34 @@ function faultsOf(loaded: LoadedScenario, design: string): Fault[] {
   return loaded.faults.filter((f) => !f.designs || f.designs.includes(design));
 }
 
-/** One Toxiproxy server for the run, started only when a chosen design has a fault on a link. */
+/**
+ * One local Toxiproxy server for the run, started only when a chosen design has a fault on a
+ * link. The docker runtime starts one per design instead, on that design's network.
+ */
 async function startToxiproxy(loaded: LoadedScenario, opts: RunOptions, env: Environment): Promise<{ runtime: LocalRuntime; control: ToxiproxyControl } | undefined> {
-  if (!opts.designs.some((d) => faultsOf(loaded, d).some((f) => 'link' in f))) return undefined;
+  if (opts.runtime !== 'local' || !opts.designs.some((d) => faultsOf(loaded, d).some((f) => 'link' in f))) return undefined;
   const runtime = new LocalRuntime({ runId: opts.runId, logDir: join(opts.outDir, 'logs') });
   try {
-    const control = new ToxiproxyControl(await runtime.start(toxiproxyServerSpec()));
-    env.toxiproxy = control.version;
-    return { runtime, control };
+    return { runtime, control: await toxiproxyIn(runtime, env) };
   } catch (err) {
     await runtime.stopAll();
     throw err;
   }
+}
+
+async function toxiproxyIn(runtime: Runtime, env: Environment): Promise<ToxiproxyControl> {
+  const server = await runtime.start(toxiproxyServerSpec(runtime.kind));
+  const control = new ToxiproxyControl(server, runtime.kind === 'docker' ? '0.0.0.0' : '127.0.0.1');
+  env.toxiproxy = control.version;
+  return control;
+}
+
+/** The runtime a design's services run in: its own, so stopping it stops exactly them. */
+function designRuntime(opts: RunOptions, design: string): LocalRuntime | DockerRuntime {
+  const logDir = join(opts.outDir, 'logs', design);
+  return opts.runtime === 'docker'
+    ? new DockerRuntime({ runId: opts.runId, design, logDir, ...(opts.images ? { images: opts.images } : {}) })
+    : new LocalRuntime({ runId: opts.runId, logDir });
 }
 
 /**
@@ -171,14 +191,17 @@ async function startTopology(topology: Topology, design: string, proxied: Readon
     for (const l of (topology.links ?? []).filter((x) => x.from === spec.name)) {
       const to = started.get(l.to);
       if (!to) throw new FaultlineError('internal', `in design '${design}', service '${spec.name}' starts before '${l.to}', which its link '${l.name}' leads to`);
-      outgoing[l.name] = await route(l.name, to.endpoint(l.port));
+      outgoing[l.name] = await route(l.name, to.peerEndpoint(l.port));
     }
     const svc = await runtime.start(spec, outgoing);
     started.set(spec.name, svc);
     services.push({ name: svc.name, target: svc.target, program: svc.program.name, version: svc.program.version, endpoints: Object.fromEntries(spec.ports.map((p) => [p, svc.url(p)])) });
   }
   const entry = started.get(topology.entry.service)!;
-  const client = await route(clientLinkName(topology), entry.endpoint(topology.entry.port));
+  // The load reaches the entry directly (its bridge address in docker), or through its proxy.
+  const client = proxied.has(clientLinkName(topology))
+    ? await route(clientLinkName(topology), entry.peerEndpoint(topology.entry.port))
+    : entry.endpoint(topology.entry.port);
   const linkInfo: LinkInfo[] = [...links.values()].map((l) => {
     const spec = topology.links?.find((x) => x.name === l.name);
     return { name: l.name, from: spec?.from ?? 'client', to: spec?.to ?? topology.entry.service, listen: `${l.listen.host}:${l.listen.port}`, upstream: `${l.upstream.host}:${l.upstream.port}` };
@@ -204,10 +227,11 @@ function emptyDesign(name: string, target: string, model: 'open' | 'closed'): De
   };
 }
 
-async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions, env: Environment, control: ToxiproxyControl | undefined): Promise<{ result: DesignResult; error?: FaultlineError }> {
+async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions, env: Environment, runControl: ToxiproxyControl | undefined): Promise<{ result: DesignResult; error?: FaultlineError }> {
   const topology = loaded.topologies[name]!;
   const faults = faultsOf(loaded, name);
-  const runtime = new LocalRuntime({ runId: opts.runId, logDir: join(opts.outDir, 'logs', name) });
+  const runtime = designRuntime(opts, name);
+  let control = runControl;
   const base = emptyDesign(name, loaded.scenario.designs[name]!.target, loaded.scenario.workload.model);
   // A fault that fails aborts the design just like a signal does, with its own error.
   const faultFailed = new AbortController();
@@ -218,6 +242,7 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
   let error: FaultlineError | undefined;
   try {
     const proxied = new Set(faults.flatMap((f) => ('link' in f && f.link ? [f.link] : [])));
+    if (runtime.kind === 'docker' && proxied.size > 0) control = await toxiproxyIn(runtime, env);
     const up = await startTopology(topology, name, proxied, runtime, control, signal);
     base.services = up.services;
     base.links = up.linkInfo;
@@ -268,7 +293,9 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     await timeline?.stop();
     await driver?.close();
     await runtime.stopAll();
-    await control?.removeAll();
+    // The docker runtime's own Toxiproxy went with its design; the run's one is reused.
+    await runControl?.removeAll();
+    if (runtime instanceof DockerRuntime) recordImages(env, runtime);
   }
   const figures = { totals: base.totals, load: base.load, series: base.series, faults: base.faults, windowMs: opts.durationMs, servedBy: base.servedBy, keys: base.keys };
   // A line scoped to a fault that does not act on this design says nothing about it.
@@ -276,6 +303,10 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
   base.sla = loaded.sla.filter((rule) => !rule.scope || applies.has(rule.scope.fault)).map((rule) => judge(rule, figures));
   base.passed = base.status === 'completed' && base.sla.every((v) => v.pass);
   return error ? { result: base, error } : { result: base };
+}
+
+function recordImages(env: Environment, runtime: DockerRuntime): void {
+  env.images = { ...env.images, ...Object.fromEntries(runtime.imagesUsed) };
 }
 
 function summarizeWindow(measured: Recorder, driver: LoadDriver, faults: readonly FaultRecord[], windowMs: number): Pick<DesignResult, 'totals' | 'operations' | 'servedBy' | 'series' | 'load' | 'keys'> {

@@ -133,6 +133,10 @@ class LocalService implements StartedService {
     return { host: HOST, port: n };
   }
 
+  peerEndpoint(port?: string): Endpoint {
+    return this.endpoint(port);
+  }
+
   url(port?: string): string {
     const ep = this.endpoint(port);
     return `http://${ep.host}:${ep.port}`;

@@ -15,6 +15,11 @@ export interface StartedService extends AsyncDisposable {
   readonly target: string;
   /** The endpoint of a named port (default: the service's first port). */
   endpoint(port?: string): Endpoint;
+  /**
+   * Where the design's other services reach a named port: the same as `endpoint` in the local
+   * runtime, the service's network alias in the docker runtime (stable across restarts).
+   */
+  peerEndpoint(port?: string): Endpoint;
   /** `http://host:port` of a named port. */
   url(port?: string): string;
   /** Sends a signal to the whole service (its process group or container). */
@@ -32,7 +37,7 @@ export interface StartedService extends AsyncDisposable {
   readonly program: { name: string; version: string };
 }
 
-/** Where services run. `local` now; `docker` (testcontainers) plugs in behind the same face. */
+/** Where services run: `local` processes or `docker` containers, behind the same face. */
 export interface Runtime extends AsyncDisposable {
   readonly kind: 'local' | 'docker';
   /**

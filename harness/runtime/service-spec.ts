@@ -1,3 +1,4 @@
+import type { ImageKey } from '../docker/images.ts';
 import type { WaitStrategy } from './wait.ts';
 
 /** Where a service runs and what it was given, when the local runtime builds its command. */
@@ -25,6 +26,21 @@ export interface LocalProcess {
 }
 
 /**
+ * Where a service runs when the docker runtime builds its container: `dir` is a folder inside
+ * the container, `host` the address to bind (all of the container's), `ports` fixed container
+ * ports, `links` the other services' network aliases (or the Toxiproxy container).
+ */
+export type ContainerContext = LocalContext;
+
+/** How to run a service as a container; computed fresh at every start. */
+export interface ContainerProcess extends LocalProcess {
+  /** Which configurable image runs it (`node`, `haproxy`, …); the runtime maps it to a tag. */
+  image: ImageKey;
+  /** Host files copied into the container before it starts (container path → host path). */
+  copy?: Record<string, string>;
+}
+
+/**
  * One service of a design, as a target builds it: plain data plus the function that renders
  * its command. The runtime decides ports and directories, then asks for the command.
  */
@@ -36,12 +52,18 @@ export interface ServiceSpec {
   /** Named ports the service listens on; the first is its main one. */
   ports: readonly string[];
   local(ctx: LocalContext): LocalProcess;
+  /** How to run it as a container; a target without one runs in the local runtime only. */
+  container?(ctx: ContainerContext): ContainerProcess;
   /** When the service counts as started. */
   ready: WaitStrategy;
   /** Signal for a graceful stop; default SIGTERM. The runtime escalates to SIGKILL after a grace period. */
   stopSignal?: NodeJS.Signals;
-  /** The program it runs and how to read its version, for result.json. */
-  program: { name: string; version(): Promise<string> };
+  /**
+   * The program it runs and how to read its version, for result.json. `versionArgs` and
+   * `parseVersion` let the docker runtime ask the program inside its container (run as
+   * `<command> ...versionArgs`, stdout and stderr parsed); without them it records the image.
+   */
+  program: { name: string; version(): Promise<string>; versionArgs?: string[]; parseVersion?(output: string): string | undefined };
 }
 
 /** A named connection from one service to another, e.g. `lb->backend-1`. */

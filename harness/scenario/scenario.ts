@@ -1,3 +1,4 @@
+import type { ImageKey } from '../docker/images.ts';
 import type { Duration } from './duration.ts';
 import type { HttpWorkload } from '../drivers/http-workload.ts';
 import type { DesignSpec } from '../../targets/index.ts';
@@ -40,6 +41,12 @@ export interface Scenario {
    * other, never at the same time, so they never compete for the machine.
    */
   designs: Record<string, DesignSpec>;
+  /**
+   * The docker runtime's images by key (`node`, `haproxy`, `nginx`, `redis`, `rabbitmq`,
+   * `kafka`, `toxiproxy`), e.g. `{ haproxy: 'haproxy:2.8' }`. Default: the pinned official
+   * images in harness/docker/images.ts; `FAULTLINE_IMAGE_<KEY>` and `--image` override these.
+   */
+  images?: Partial<Record<ImageKey, string>>;
   /** The load, the same for every design, e.g. `http({ model: 'open', rate: 200, path: '/work?ms=2' })`. */
   workload: Workload;
   /** Load driven before the measured window and not recorded (JIT, caches, connections). Default `2s`. */

@@ -1,3 +1,4 @@
+import { defaultImages, type ImageKey } from '../docker/images.ts';
 import { z } from 'zod';
 import { targets } from '../../targets/index.ts';
 import { drivers } from '../drivers/index.ts';
@@ -45,6 +46,7 @@ const shape = z.strictObject({
     until: z.array(z.string()).min(1).optional(),
   })])).optional(),
   faults: z.array(faultSchema).optional(),
+  images: z.partialRecord(z.enum(Object.keys(defaultImages) as [ImageKey, ...ImageKey[]]), z.string().regex(/^\S+$/, 'an image reference such as haproxy:2.8')).optional(),
 });
 
 function pathOf(prefix: (string | number)[], path: readonly PropertyKey[]): string {

@@ -11,11 +11,15 @@ export interface CliRun {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
-/** Spawns the real CLI (`node harness/cli/faultline.ts …`) as a user would. */
+/**
+ * Spawns the real CLI (`node harness/cli/faultline.ts …`) as a user would. Runs use the local
+ * runtime unless `--runtime` or `FAULTLINE_RUNTIME` says otherwise, so an engine that happens
+ * to answer does not change what a local test measures.
+ */
 export function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): CliRun {
   const child = spawn(process.execPath, [cliFile, ...args], {
     cwd: opts.cwd ?? process.cwd(),
-    env: { ...process.env, ...opts.env },
+    env: { ...process.env, FAULTLINE_RUNTIME: 'local', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -92,9 +92,11 @@ export function renderHaproxyConfig(o: HaproxyOptions, listen: { host: string; p
   ].join('\n');
 }
 
+const parseHaproxyVersion = (output: string) => /version (\S+)/i.exec(output)?.[1];
+
 function haproxyVersion(): string {
   const r = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
-  return /version (\S+)/i.exec(r.stdout ?? '')?.[1] ?? 'unknown';
+  return parseHaproxyVersion(r.stdout ?? '') ?? 'unknown';
 }
 
 export const haproxyTarget: TargetDefinition<HaproxyOptions> = {
@@ -112,8 +114,11 @@ export const haproxyTarget: TargetDefinition<HaproxyOptions> = {
         args: ['-db', '-f', join(ctx.dir, 'haproxy.cfg')],
         files: { 'haproxy.cfg': renderHaproxyConfig(o, { host: ctx.host, port: ctx.ports.http! }, backends(ctx)) },
       }),
+      container(ctx) {
+        return { image: 'haproxy', ...this.local(ctx) };
+      },
       ready: Wait.forHttp('/health'),
-      program: { name: 'haproxy', version: async () => haproxyVersion() },
+      program: { name: 'haproxy', version: async () => haproxyVersion(), versionArgs: ['-v'], parseVersion: parseHaproxyVersion },
     })),
 };
 

@@ -1,15 +1,15 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { Wait } from '../../harness/runtime/wait.ts';
 import type { ServiceSpec } from '../../harness/runtime/service-spec.ts';
-import { nodeProgram, type TargetDefinition } from '../target.ts';
+import { nodeProgram, nodeService, type TargetDefinition } from '../target.ts';
 
 export interface HttpServiceOptions {
   /** Service name inside the design; default `service`. */
   name?: string;
 }
 
-const serverFile = fileURLToPath(new URL('./http-service-server.ts', import.meta.url));
+/** The server's source, under targets/. */
+export const httpServiceServerFile = 'http-service/http-service-server.ts';
 
 /**
  * The reference HTTP JSON service as one service spec (also used as a backend by other
@@ -23,11 +23,7 @@ export function httpServiceSpec(name = 'service', opts: { servedBy?: 'name' | 'p
     name,
     target: 'http-service',
     ports: ['http'],
-    local: (ctx) => ({
-      command: process.execPath,
-      args: [serverFile],
-      env: { HOST: ctx.host, PORT: String(ctx.ports.http), ...(opts.servedBy === 'name' ? { SERVED_BY: name } : {}) },
-    }),
+    ...nodeService([httpServiceServerFile], (ctx) => ({ HOST: ctx.host, PORT: String(ctx.ports.http), ...(opts.servedBy === 'name' ? { SERVED_BY: name } : {}) })),
     ready: Wait.forHttp('/health'),
     program: nodeProgram,
   };

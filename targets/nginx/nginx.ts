@@ -111,9 +111,11 @@ ${keepalive > 0 ? `    keepalive ${keepalive};\n` : ''}  }
 `);
 }
 
+const parseNginxVersion = (output: string) => /nginx\/(\S+)/.exec(output)?.[1];
+
 function nginxVersion(): string {
   const r = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
-  return /nginx\/(\S+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
+  return parseNginxVersion(`${r.stdout}${r.stderr}`) ?? 'unknown';
 }
 
 /** An nginx service: Debian's nginx in the foreground with its config rendered into its own dir. */
@@ -128,8 +130,11 @@ export function nginxService(name: string, target: string, ready: WaitStrategy, 
       args: ['-p', ctx.dir, '-c', join(ctx.dir, 'nginx.conf'), '-e', join(ctx.dir, 'error.log')],
       files: { 'nginx.conf': config(ctx) },
     }),
+    container(ctx) {
+      return { image: 'nginx', ...this.local(ctx) };
+    },
     ready,
-    program: { name: 'nginx', version: async () => nginxVersion() },
+    program: { name: 'nginx', version: async () => nginxVersion(), versionArgs: ['-v'], parseVersion: parseNginxVersion },
   };
 }
 

@@ -1,7 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { Wait } from '../../harness/runtime/wait.ts';
-import { nodeProgram, type TargetDefinition } from '../target.ts';
+import { httpServiceServerFile } from '../http-service/http-service.ts';
+import { nodeProgram, nodeService, type TargetDefinition } from '../target.ts';
 
 export interface NodeClusterOptions {
   /** Worker processes forked by the primary. Default 2. */
@@ -11,8 +11,6 @@ export interface NodeClusterOptions {
   /** Fork a new worker when one dies. Default true. */
   respawn?: boolean;
 }
-
-const primaryFile = fileURLToPath(new URL('./node-cluster-primary.ts', import.meta.url));
 
 export const nodeClusterTarget: TargetDefinition<NodeClusterOptions> = {
   name: 'node-cluster',
@@ -29,17 +27,13 @@ export const nodeClusterTarget: TargetDefinition<NodeClusterOptions> = {
         name: 'cluster',
         target: 'node-cluster',
         ports: ['http'],
-        local: (ctx) => ({
-          command: process.execPath,
-          args: [primaryFile],
-          env: {
-            HOST: ctx.host,
-            PORT: String(ctx.ports.http),
-            WORKERS: String(workers),
-            SCHEDULING: o.scheduling ?? 'round-robin',
-            RESPAWN: String(o.respawn ?? true),
-          },
-        }),
+        ...nodeService(['node-cluster/node-cluster-primary.ts', httpServiceServerFile], (ctx) => ({
+          HOST: ctx.host,
+          PORT: String(ctx.ports.http),
+          WORKERS: String(workers),
+          SCHEDULING: o.scheduling ?? 'round-robin',
+          RESPAWN: String(o.respawn ?? true),
+        })),
         ready: Wait.forAll([Wait.forLog(/listening on/, { times: workers }), Wait.forHttp('/health')]),
         program: nodeProgram,
       }],

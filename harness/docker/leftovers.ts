@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { removeNow, RUN_LABEL } from '../runtime/docker-runtime.ts';
+
+function ids(args: string[]): string[] {
+  const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 10_000 });
+  return r.status === 0 ? r.stdout.split('\n').map((l) => l.trim()).filter(Boolean) : [];
+}
+
+/** Containers and networks labelled by faultline (of one run, or of every run). */
+export function leftovers(runId?: string): { containers: string[]; networks: string[] } {
+  const filter = runId === undefined ? RUN_LABEL : `${RUN_LABEL}=${runId}`;
+  return {
+    containers: ids(['ps', '-aq', '--no-trunc', '--filter', `label=${filter}`]),
+    networks: ids(['network', 'ls', '-q', '--no-trunc', '--filter', `label=${filter}`]),
+  };
+}
+
+/** Removes faultline's containers (forcibly, with their volumes) and then its networks. */
+export function removeLeftovers(runId?: string): { containers: number; networks: number } {
+  const found = leftovers(runId);
+  removeNow(found.containers, found.networks);
+  return { containers: found.containers.length, networks: found.networks.length };
+}

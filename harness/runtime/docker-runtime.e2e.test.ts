@@ -1,0 +1,160 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildImages, localImageEnv, localImages } from '../docker/build-images.ts';
+import { engineUnavailableReason, startEngine, stopEngine, type EngineHandle } from '../docker/engine.ts';
+import { leftovers } from '../docker/leftovers.ts';
+import { mergeEncoded } from '../metrics/histogram.ts';
+import type { DesignResult, RunResult, SecondStats } from '../result/result.ts';
+import { runCli } from '../testing/cli.ts';
+
+// These tests need a Docker engine: one that answers, or Debian's dockerd that they start (as
+// root) and stop again. Without either they are skipped, and say why.
+const unavailable = engineUnavailableReason();
+if (unavailable) process.stdout.write(`docker runtime tests skipped: ${unavailable}\n`);
+
+const harness = fileURLToPath(new URL('../index.ts', import.meta.url));
+let work: string;
+let engine: EngineHandle = {};
+const env = { ...localImageEnv(), FAULTLINE_RUNTIME: 'docker' };
+
+function p50OfSeconds(rows: readonly SecondStats[], seconds: number[]): number {
+  const h = mergeEncoded(seconds.map((s) => rows[s]!.histogram));
+  const v = h.getValueAtPercentile(50);
+  h.destroy();
+  return v;
+}
+
+async function scenario(file: string, duration: string, faults: unknown[]): Promise<string> {
+  const path = join(work, file);
+  await writeFile(path, `import { defineScenario, http, httpService } from ${JSON.stringify(harness)};
+export default defineScenario({
+  name: 'docker-test',
+  description: 'the docker runtime under test',
+  designs: { single: httpService() },
+  workload: http({ model: 'open', rate: 100, path: '/work?ms=1', timeout: '3s' }),
+  warmup: '1s',
+  duration: ${JSON.stringify(duration)},
+  faults: ${JSON.stringify(faults)},
+});\n`);
+  return path;
+}
+
+async function resultOf(out: string): Promise<RunResult> {
+  return JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as RunResult;
+}
+
+describe.skipIf(unavailable !== undefined)('the docker runtime, through the real CLI', () => {
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'faultline-docker-test-'));
+    engine = await startEngine();
+    // Idempotent: the first run on a machine builds the images (a few minutes), later runs reuse them.
+    buildImages();
+  }, 900_000);
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+    await stopEngine(engine);
+  }, 60_000);
+
+  describe('a latency fault and a freeze on one http-service', () => {
+    const runId = `dkf${process.pid}`;
+    let code: number | null;
+    let result: RunResult;
+    let design: DesignResult;
+
+    beforeAll(async () => {
+      const file = await scenario('faults.ts', '8s', [
+        { name: 'lat50', at: '1s', for: '3s', link: 'client->service', latency: { latency: 50 } },
+        { name: 'freeze', at: '6s', for: '1s', service: 'service', pause: true },
+      ]);
+      const out = join(work, 'faults');
+      const run = runCli(['run', file, '--runtime', 'docker', '--out', out], { env: { ...env, FAULTLINE_RUN_ID: runId } });
+      ({ code } = await run.done);
+      result = await resultOf(out);
+      design = result.designs[0]!;
+    }, 180_000);
+
+    it('runs in containers and records the runtime, its reason and the images', () => {
+      expect(code).toBe(0);
+      expect(result.environment).toMatchObject({ runtime: 'docker', runtimeReason: 'asked for with --runtime docker' });
+      expect(Object.keys(result.environment.images ?? {})).toEqual(expect.arrayContaining([localImages.node, localImages.toxiproxy]));
+      // Asked inside the container: the local node image carries this process's own binary.
+      expect(design.services.map((s) => [s.name, s.version])).toEqual([['service', process.version]]);
+    });
+
+    it('adds 50 ms ± 3 ms to p50 while the latency toxic is in place, as in the local runtime', () => {
+      const baseline = p50OfSeconds(design.series, [0, 5]);
+      const inside = p50OfSeconds(design.series, [2, 3]);
+      expect(Math.abs(inside - baseline - 50_000)).toBeLessThanOrEqual(3000);
+    });
+
+    it('freezes the container with docker pause: requests wait until it resumes', () => {
+      expect(Math.max(...design.series.slice(6, 8).map((r) => r.latencyUs.p99))).toBeGreaterThanOrEqual(500_000);
+    });
+
+    it('keeps the container logs and leaves no container or network', async () => {
+      expect(await readFile(join(work, 'faults', 'logs', 'single', 'toxiproxy.log'), 'utf8')).toMatch(/Starting Toxiproxy HTTP server/);
+      expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+    });
+  });
+
+  it('runs lb-algorithms (haproxy-leastconn) with kill and restart through the engine; least connections avoids the slow backend', async () => {
+    const runId = `dkl${process.pid}`;
+    const out = join(work, 'lb');
+    const { code, stdout } = await runCli(['run', 'lb-algorithms', '--design', 'haproxy-leastconn', '--time-scale', '0.3', '--runtime', 'docker', '--out', out], { env: { ...env, FAULTLINE_RUN_ID: runId } }).done;
+    expect(stdout).toMatch(/runtime docker/);
+    expect(code === 0 || code === 1).toBe(true);
+    const d = (await resultOf(out)).designs[0]!;
+    expect(d.status).toBe('completed');
+    expect(d.services.find((s) => s.name === 'lb')?.version).toMatch(/^2\.\d+/);
+    expect(d.faults.map((f) => [f.name, f.error])).toEqual([['slow-backend-1', undefined], ['backend-2-killed', undefined], ['backend-2-back', undefined]]);
+    expect(d.sla.find((v) => v.line === 'during slow-backend-1: share(backend-1) < 25%')?.measured).toBeLessThan(0.2);
+    // Killed and started again as the same container: its kept log holds both starts.
+    const log = await readFile(join(out, 'logs', 'haproxy-leastconn', 'backend-2.log'), 'utf8');
+    expect(log.match(/listening on 0\.0\.0\.0:8080/g)).toHaveLength(2);
+    expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+  }, 240_000);
+
+  it('removes every container and the network on SIGINT', async () => {
+    const runId = `dki${process.pid}`;
+    const file = await scenario('long.ts', '60s', [{ name: 'lat', at: '1s', link: 'client->service', latency: { latency: 5 } }]);
+    const run = runCli(['run', file, '--runtime', 'docker', '--out', join(work, 'long')], { env: { ...env, FAULTLINE_RUN_ID: runId } });
+    await run.waitFor(/fault: lat/, 60_000);
+    const during = leftovers(runId);
+    expect([during.containers.length, during.networks.length]).toEqual([2, 1]);
+    run.child.kill('SIGINT');
+    expect((await run.done).code).toBe(130);
+    expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+  }, 120_000);
+
+  it('leaves labelled containers when the CLI is killed outright, and faultline doctor --clean removes them', async () => {
+    const runId = `dkk${process.pid}`;
+    const file = await scenario('crash.ts', '60s', [{ name: 'lat', at: '1s', link: 'client->service', latency: { latency: 5 } }]);
+    const run = runCli(['run', file, '--runtime', 'docker', '--out', join(work, 'crash')], { env: { ...env, FAULTLINE_RUN_ID: runId } });
+    await run.waitFor(/fault: lat/, 60_000);
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(leftovers(runId).containers).toHaveLength(2);
+    const { stdout } = await runCli(['doctor', '--clean']).done;
+    expect(stdout).toMatch(/clean: removed [1-9]\d* container\(s\) and [1-9]\d* network\(s\)/);
+    expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+    // A killed CLI cannot remove its services' log scratch dirs either.
+    for (const dir of await readdir(tmpdir())) if (dir.startsWith(`faultline-${runId}-`)) await rm(join(tmpdir(), dir), { recursive: true, force: true });
+  }, 120_000);
+
+  it('removes what it started when a service fails to start (exit 3), naming the image', async () => {
+    const runId = `dks${process.pid}`;
+    const file = await scenario('no-image.ts', '5s', [{ name: 'lat', at: '1s', link: 'client->service', latency: { latency: 5 } }]);
+    const { code, stderr } = await runCli(['run', file, '--runtime', 'docker', '--image', 'node=faultline-local/missing:0', '--out', join(work, 'no-image')], { env: { ...env, FAULTLINE_RUN_ID: runId } }).done;
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/faultline-local\/missing:0/);
+    expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+    // An image without the program: the container is created, its start fails.
+    const noNode = await runCli(['run', file, '--runtime', 'docker', '--image', `node=${localImages.haproxy}`, '--out', join(work, 'no-node')], { env: { ...env, FAULTLINE_RUN_ID: `${runId}n` } }).done;
+    expect(noNode.code).toBe(3);
+    expect(noNode.stderr).toMatch(/did not start/);
+    expect(leftovers(`${runId}n`)).toEqual({ containers: [], networks: [] });
+  }, 120_000);
+});
