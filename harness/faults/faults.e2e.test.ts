@@ -1,14 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mergeEncoded } from '../metrics/histogram.ts';
+import { percentileOfSeconds, writeFaultScenario } from '../testing/fault-scenario.ts';
 import type { DesignResult, FaultRecord, RunResult, SecondStats } from '../result/result.ts';
 import { runCli } from '../testing/cli.ts';
 import { processesOfRun } from '../testing/processes.ts';
 
-const harness = fileURLToPath(new URL('../index.ts', import.meta.url));
 let work: string;
 
 beforeAll(async () => {
@@ -18,36 +16,9 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** Writes a scenario with one http-service design under 100 req/s and the given faults and SLA. */
-async function scenario(file: string, body: { duration: string; faults: unknown[]; sla?: unknown[] }): Promise<string> {
-  const path = join(work, file);
-  await writeFile(path, `import { defineScenario, http, httpService } from ${JSON.stringify(harness)};
-export default defineScenario({
-  name: 'fault-test',
-  description: 'faults under test',
-  designs: { single: httpService() },
-  workload: http({ model: 'open', rate: 100, path: '/work?ms=1', timeout: '3s' }),
-  warmup: '1s',
-  duration: ${JSON.stringify(body.duration)},
-  faults: ${JSON.stringify(body.faults)},
-  sla: ${JSON.stringify(body.sla ?? [])},
-});\n`);
-  return path;
-}
-
-function p50OfSeconds(rows: readonly SecondStats[], seconds: number[]): number {
-  const h = mergeEncoded(seconds.map((s) => rows[s]!.histogram));
-  const v = h.getValueAtPercentile(50);
-  h.destroy();
-  return v;
-}
-
-function p99OfSeconds(rows: readonly SecondStats[], from: number, to: number): number {
-  const h = mergeEncoded(rows.slice(from, to).map((r) => r.histogram));
-  const v = h.getValueAtPercentile(99);
-  h.destroy();
-  return v;
-}
+const scenario = (file: string, body: { duration: string; faults: unknown[]; sla?: unknown[] }) => writeFaultScenario(work, file, { name: 'fault-test', ...body });
+const p50OfSeconds = (rows: readonly SecondStats[], seconds: number[]) => percentileOfSeconds(rows, seconds, 50);
+const p99OfSeconds = (rows: readonly SecondStats[], from: number, to: number) => percentileOfSeconds(rows, Array.from({ length: to - from }, (_, i) => from + i), 99);
 
 describe('a timeline through real Toxiproxy and the real CLI', () => {
   const runId = `flt${process.pid}`;

@@ -1,12 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImages, localImageEnv, localImages } from '../docker/build-images.ts';
 import { engineUnavailableReason, startEngine, stopEngine, type EngineHandle } from '../docker/engine.ts';
 import { leftovers } from '../docker/leftovers.ts';
-import { mergeEncoded } from '../metrics/histogram.ts';
+import { percentileOfSeconds, writeFaultScenario } from '../testing/fault-scenario.ts';
 import type { DesignResult, RunResult, SecondStats } from '../result/result.ts';
 import { runCli } from '../testing/cli.ts';
 
@@ -15,32 +14,12 @@ import { runCli } from '../testing/cli.ts';
 const unavailable = engineUnavailableReason();
 if (unavailable) process.stdout.write(`docker runtime tests skipped: ${unavailable}\n`);
 
-const harness = fileURLToPath(new URL('../index.ts', import.meta.url));
 let work: string;
 let engine: EngineHandle = {};
 const env = { ...localImageEnv(), FAULTLINE_RUNTIME: 'docker' };
 
-function p50OfSeconds(rows: readonly SecondStats[], seconds: number[]): number {
-  const h = mergeEncoded(seconds.map((s) => rows[s]!.histogram));
-  const v = h.getValueAtPercentile(50);
-  h.destroy();
-  return v;
-}
-
-async function scenario(file: string, duration: string, faults: unknown[]): Promise<string> {
-  const path = join(work, file);
-  await writeFile(path, `import { defineScenario, http, httpService } from ${JSON.stringify(harness)};
-export default defineScenario({
-  name: 'docker-test',
-  description: 'the docker runtime under test',
-  designs: { single: httpService() },
-  workload: http({ model: 'open', rate: 100, path: '/work?ms=1', timeout: '3s' }),
-  warmup: '1s',
-  duration: ${JSON.stringify(duration)},
-  faults: ${JSON.stringify(faults)},
-});\n`);
-  return path;
-}
+const scenario = (file: string, duration: string, faults: unknown[]) => writeFaultScenario(work, file, { name: 'docker-test', duration, faults });
+const p50OfSeconds = (rows: readonly SecondStats[], seconds: number[]) => percentileOfSeconds(rows, seconds, 50);
 
 async function resultOf(out: string): Promise<RunResult> {
   return JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as RunResult;
