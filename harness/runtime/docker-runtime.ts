@@ -7,7 +7,7 @@ import { GenericContainer, getContainerRuntimeClient, ImageName, type ContainerR
 import { chooseImages, type ImageChoice } from '../docker/images.ts';
 import { FaultlineError } from '../errors.ts';
 import type { Endpoint, Runtime, StartedService } from './runtime.ts';
-import type { ContainerProcess, ServiceSpec } from './service-spec.ts';
+import { portNumber, type ContainerProcess, type ServiceSpec } from './service-spec.ts';
 
 /** Every container and network faultline creates carries this label (its value: the run id). */
 export const RUN_LABEL = 'faultline.run';
@@ -173,10 +173,7 @@ class DockerService implements StartedService {
   }
 
   private port(port?: string): number {
-    const name = port ?? this.spec.ports[0];
-    const n = name === undefined ? undefined : this.ports[name];
-    if (n === undefined) throw new FaultlineError('internal', `service '${this.name}' has no port '${port}'; its ports: ${this.spec.ports.join(', ')}`);
-    return n;
+    return portNumber(this.spec, this.ports, port);
   }
 
   /** The container's address on the design's network: the host reaches it without docker-proxy. */

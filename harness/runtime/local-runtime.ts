@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError } from '../errors.ts';
 import type { Endpoint, Runtime, StartedService } from './runtime.ts';
-import type { ServiceSpec } from './service-spec.ts';
+import { portNumber, type ServiceSpec } from './service-spec.ts';
 
 const HOST = '127.0.0.1';
 const STOP_GRACE_MS = 5_000;
@@ -125,12 +125,7 @@ class LocalService implements StartedService {
   }
 
   endpoint(port?: string): Endpoint {
-    const name = port ?? this.spec.ports[0];
-    const n = name === undefined ? undefined : this.ports[name];
-    if (n === undefined) {
-      throw new FaultlineError('internal', `service '${this.name}' has no port '${port}'; its ports: ${this.spec.ports.join(', ')}`);
-    }
-    return { host: HOST, port: n };
+    return { host: HOST, port: portNumber(this.spec, this.ports, port) };
   }
 
   peerEndpoint(port?: string): Endpoint {

@@ -1,3 +1,4 @@
+import { FaultlineError } from '../errors.ts';
 import type { ImageKey } from '../docker/images.ts';
 import type { WaitStrategy } from './wait.ts';
 
@@ -93,4 +94,12 @@ export function clientLinkName(topology: Topology): string {
 /** Every link name of a topology, the client's first. */
 export function linkNames(topology: Topology): string[] {
   return [clientLinkName(topology), ...(topology.links ?? []).map((l) => l.name)];
+}
+
+/** The number of a service's named port (default its first); a name it does not have is an error naming the valid ones. */
+export function portNumber(spec: ServiceSpec, ports: Readonly<Record<string, number>>, port?: string): number {
+  const name = port ?? spec.ports[0];
+  const n = name === undefined ? undefined : ports[name];
+  if (n === undefined) throw new FaultlineError('internal', `service '${spec.name}' has no port '${port}'; its ports: ${spec.ports.join(', ')}`);
+  return n;
 }
