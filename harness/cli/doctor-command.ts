@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { systemPrograms } from '../setup/system-programs.mjs';
-import { findGoTool, goTools } from '../setup/go-tools.mjs';
+import { systemPrograms } from '../tooling/setup/system-programs.mjs';
+import { findGoTool, goTools } from '../tooling/setup/go-tools.mjs';
 import { ExitCode } from '../errors.ts';
-import { engineAnswers } from '../docker/engine.ts';
-import { leftovers, removeLeftovers } from '../docker/leftovers.ts';
+import { engineAnswers } from '../tooling/docker/engine.ts';
+import { leftovers, removeLeftovers } from '../runtime/docker-leftovers.ts';
 
 const NODE_MIN: [number, number] = [22, 19];
 
@@ -42,7 +42,7 @@ export function doctorCommand(opts: { clean?: boolean } = {}): number {
   const engine = engineAnswers();
   process.stdout.write(engine
     ? 'runtime: auto picks docker (a Docker engine answers)\n'
-    : 'runtime: auto picks local (no Docker engine answers; node harness/docker/engine.ts start starts one)\n');
+    : 'runtime: auto picks local (no Docker engine answers; node harness/tooling/docker/engine.ts start starts one)\n');
   if (engine && opts.clean) {
     const removed = removeLeftovers();
     process.stdout.write(`clean: removed ${removed.containers} container(s) and ${removed.networks} network(s) labelled by faultline\n`);

@@ -6,12 +6,12 @@ import { liveLine, summary } from '../../reports/terminal.ts';
 import { ExitCode, FaultlineError } from '../errors.ts';
 import type { RunResult } from '../result/result.ts';
 import { RunInterrupted, runScenario, type RunHooks } from '../run/run-scenario.ts';
-import { parseDuration } from '../scenario/duration.ts';
+import { parseDuration } from '../base/duration.ts';
 import { loadScenario } from '../scenario/load-scenario.ts';
 import { checkTimeline } from '../scenario/validate-scenario.ts';
 import { scaleTimeline } from '../scenario/time-scale.ts';
-import { engineAnswers } from '../docker/engine.ts';
-import { chooseImages, parseImageFlags } from '../docker/images.ts';
+import { engineAnswers } from '../tooling/docker/engine.ts';
+import { chooseImages, parseImageFlags } from '../runtime/images.ts';
 
 export interface RunFlags {
   design?: string[];
@@ -43,7 +43,7 @@ export function chooseRuntime(flag: string | undefined, answers: () => boolean =
         : { runtime: 'local', reason: 'auto: no Docker engine answers, so local processes' };
     case 'docker':
       if (!answers()) {
-        throw new FaultlineError('setup', '--runtime docker: no Docker engine answers', { hint: "start one (node harness/docker/engine.ts start starts Debian's dockerd), or use --runtime local" });
+        throw new FaultlineError('setup', '--runtime docker: no Docker engine answers', { hint: "start one (node harness/tooling/docker/engine.ts start starts Debian's dockerd), or use --runtime local" });
       }
       return { runtime: 'docker', reason: 'asked for with --runtime docker' };
   }

@@ -1,6 +1,6 @@
 import { Pool, type Dispatcher } from 'undici';
 import autocannon from 'autocannon';
-import { parseDuration } from '../scenario/duration.ts';
+import { parseDuration } from '../base/duration.ts';
 import { ArrivalSchedule } from './arrival-schedule.ts';
 import { normalizeRequests, type HttpWorkload, type NormalizedRequest } from './http-workload.ts';
 import type { LoadDriver, RecorderSlot } from './load-driver.ts';

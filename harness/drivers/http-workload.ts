@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Duration } from '../scenario/duration.ts';
-import { durationSchema } from '../scenario/schema-helpers.ts';
+import type { Duration } from '../base/duration.ts';
+import { durationSchema } from '../base/schema-helpers.ts';
 
 /** One kind of request in an HTTP workload. */
 export interface HttpRequestSpec {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Duration } from '../scenario/duration.ts';
-import { durationSchema } from '../scenario/schema-helpers.ts';
+import type { Duration } from '../base/duration.ts';
+import { durationSchema } from '../base/schema-helpers.ts';
 
 /** What every fault has: a name, when it starts, how long it lasts, and which designs it touches. */
 interface FaultTiming {

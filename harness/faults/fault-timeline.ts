@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError } from '../errors.ts';
 import type { FaultRecord } from '../result/result.ts';
-import { parseDuration } from '../scenario/duration.ts';
+import { parseDuration } from '../base/duration.ts';
 import { applyFault, type FaultTargets, type Remover } from './apply-fault.ts';
 import { faultKind, type Fault } from './fault-spec.ts';
 

@@ -9,7 +9,7 @@ import { Recorder } from '../metrics/recorder.ts';
 import { RESULT_SCHEMA_VERSION, type DesignResult, type Environment, type FaultRecord, type LinkInfo, type RunResult, type SecondStats, type ServiceInfo } from '../result/result.ts';
 import { LocalRuntime } from '../runtime/local-runtime.ts';
 import { DockerRuntime } from '../runtime/docker-runtime.ts';
-import type { ImageChoice } from '../docker/images.ts';
+import type { ImageChoice } from '../runtime/images.ts';
 import type { Endpoint, Runtime, StartedService } from '../runtime/runtime.ts';
 import { clientLinkName, type Topology } from '../runtime/service-spec.ts';
 import type { LoadedScenario } from '../scenario/load-scenario.ts';

@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { GenericContainer, getContainerRuntimeClient, ImageName, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
-import { chooseImages, type ImageChoice } from '../docker/images.ts';
+import { chooseImages, type ImageChoice } from './images.ts';
 import { FaultlineError } from '../errors.ts';
 import type { Endpoint, Runtime, StartedService } from './runtime.ts';
 import { portNumber, type ContainerProcess, type ServiceSpec } from './service-spec.ts';
@@ -207,7 +207,7 @@ class DockerService implements StartedService {
       this.container = await container.start();
     } catch (err) {
       throw new FaultlineError('target-start', `service '${this.name}' (${this.target}): container from image '${this.image}' did not start: ${err instanceof Error ? err.message : String(err)}`, {
-        hint: `build or pull the image (node harness/docker/build-images.ts builds local ones), or choose another with --image ${this.proc.image}=<image> or FAULTLINE_IMAGE_${this.proc.image.toUpperCase()}`,
+        hint: `build or pull the image (node harness/tooling/docker/build-images.ts builds local ones), or choose another with --image ${this.proc.image}=<image> or FAULTLINE_IMAGE_${this.proc.image.toUpperCase()}`,
         cause: err,
       });
     }

@@ -1,5 +1,5 @@
 import { FaultlineError } from '../errors.ts';
-import type { ImageKey } from '../docker/images.ts';
+import type { ImageKey } from './images.ts';
 import type { WaitStrategy } from './wait.ts';
 
 /** Where a service runs and what it was given, when the local runtime builds its command. */

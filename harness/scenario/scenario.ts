@@ -1,5 +1,5 @@
-import type { ImageKey } from '../docker/images.ts';
-import type { Duration } from './duration.ts';
+import type { ImageKey } from '../runtime/images.ts';
+import type { Duration } from '../base/duration.ts';
 import type { HttpWorkload } from '../drivers/http-workload.ts';
 import type { DesignSpec } from '../../targets/index.ts';
 import type { Fault } from '../faults/fault-spec.ts';
@@ -44,7 +44,7 @@ export interface Scenario {
   /**
    * The docker runtime's images by key (`node`, `haproxy`, `nginx`, `redis`, `rabbitmq`,
    * `kafka`, `toxiproxy`), e.g. `{ haproxy: 'haproxy:2.8' }`. Default: the pinned official
-   * images in harness/docker/images.ts; `FAULTLINE_IMAGE_<KEY>` and `--image` override these.
+   * images in harness/runtime/images.ts; `FAULTLINE_IMAGE_<KEY>` and `--image` override these.
    */
   images?: Partial<Record<ImageKey, string>>;
   /** The load, the same for every design, e.g. `http({ model: 'open', rate: 200, path: '/work?ms=2' })`. */

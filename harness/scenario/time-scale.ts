@@ -1,6 +1,6 @@
 import { FaultlineError } from '../errors.ts';
 import type { Fault } from '../faults/fault-spec.ts';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from '../base/duration.ts';
 import type { LoadedScenario } from './load-scenario.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { defaultImages, type ImageKey } from '../docker/images.ts';
+import { defaultImages, type ImageKey } from '../runtime/images.ts';
 import { z } from 'zod';
 import { targets } from '../../targets/index.ts';
 import { drivers } from '../drivers/index.ts';
@@ -6,9 +6,9 @@ import { faultSchema, type Fault } from '../faults/fault-spec.ts';
 import { linkNames, type Topology } from '../runtime/service-spec.ts';
 import { parseSla, SlaSyntaxError, type SlaExpression } from '../sla/sla-grammar.ts';
 import { judgesOneSecond, type SlaRule } from '../sla/sla-rule.ts';
-import { formatDuration, parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from '../base/duration.ts';
 import type { Scenario, ScopedSla } from './scenario.ts';
-import { durationSchema } from './schema-helpers.ts';
+import { durationSchema } from '../base/schema-helpers.ts';
 
 /** One problem found in a scenario: where (a field path such as `designs.single.options.workers`) and what. */
 export interface Problem {

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Wait } from '../../harness/runtime/wait.ts';
-import { parseDuration, type Duration } from '../../harness/scenario/duration.ts';
-import { durationSchema } from '../../harness/scenario/schema-helpers.ts';
+import { parseDuration, type Duration } from '../../harness/base/duration.ts';
+import { durationSchema } from '../../harness/base/schema-helpers.ts';
 import { backendOptionsShape, loadBalancerTopology, weightsProblem, type BackendAddress, type BackendOptions } from '../load-balancer.ts';
 import type { TargetDefinition } from '../target.ts';
 

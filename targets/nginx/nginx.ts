@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { Wait, type WaitStrategy } from '../../harness/runtime/wait.ts';
 import type { LocalContext, ServiceSpec } from '../../harness/runtime/service-spec.ts';
-import { parseDuration, type Duration } from '../../harness/scenario/duration.ts';
-import { durationSchema } from '../../harness/scenario/schema-helpers.ts';
+import { parseDuration, type Duration } from '../../harness/base/duration.ts';
+import { durationSchema } from '../../harness/base/schema-helpers.ts';
 import { backendOptionsShape, loadBalancerTopology, weightsProblem, type BackendAddress, type BackendOptions } from '../load-balancer.ts';
 import type { TargetDefinition } from '../target.ts';
 

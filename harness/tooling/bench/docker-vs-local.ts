@@ -4,20 +4,20 @@
 // once, idle while the other is driven: after a warm-up drive each, the drives alternate for
 // --rounds rounds and the median is reported, so JIT warm-up and a busy neighbour on a shared
 // machine do not favour one side.
-//   node harness/bench/docker-vs-local.ts [--duration 5s] [--connections 50] [--rounds 3]
-// Needs an engine and the images (node harness/docker/engine.ts start; build-images.ts); the
+//   node harness/tooling/bench/docker-vs-local.ts [--duration 5s] [--connections 50] [--rounds 3]
+// Needs an engine and the images (node harness/tooling/docker/engine.ts start; build-images.ts); the
 // FAULTLINE_IMAGE_<KEY> variables choose the images (default: the local ones).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { targets } from '../../targets/index.ts';
-import type { TargetDefinition } from '../../targets/target.ts';
+import { targets } from '../../../targets/index.ts';
+import type { TargetDefinition } from '../../../targets/target.ts';
 import { localImageEnv } from '../docker/build-images.ts';
-import { chooseImages } from '../docker/images.ts';
-import { DockerRuntime, RUN_LABEL } from '../runtime/docker-runtime.ts';
-import { LocalRuntime } from '../runtime/local-runtime.ts';
-import type { Runtime } from '../runtime/runtime.ts';
-import { parseDuration } from '../scenario/duration.ts';
+import { chooseImages } from '../../runtime/images.ts';
+import { DockerRuntime, RUN_LABEL } from '../../runtime/docker-runtime.ts';
+import { LocalRuntime } from '../../runtime/local-runtime.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
+import { parseDuration } from '../../base/duration.ts';
 import { driveClosed, startDirect, type DriveFigures } from './bench-helpers.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '5s' }, connections: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' } } });
@@ -61,7 +61,7 @@ function docker(args: string[]): string {
   if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
 }
-const targetsDir = fileURLToPath(new URL('../../targets', import.meta.url));
+const targetsDir = fileURLToPath(new URL('../../../targets', import.meta.url));
 const id = docker(['run', '-d', '--label', `${RUN_LABEL}=${runId}`, '-p', '127.0.0.1::8080', '-v', `${targetsDir}:/faultline/targets:ro`, '-e', 'HOST=0.0.0.0', '-e', 'PORT=8080', images.node, 'node', '/faultline/targets/http-service/http-service-server.ts']);
 let paths: [DriveFigures, DriveFigures];
 try {

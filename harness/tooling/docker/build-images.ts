@@ -3,13 +3,13 @@
 // own Node binary copied in), haproxy and nginx (Debian's packages, apt inside the build) and
 // toxiproxy (the binary the set-up built with `go install`). Idempotent: a tag that exists is
 // kept. Point the runtime at them with `localImages` (FAULTLINE_IMAGE_<KEY> variables).
-//   node harness/docker/build-images.ts
+//   node harness/tooling/docker/build-images.ts
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findGoTool, goTools } from '../setup/go-tools.mjs';
-import type { ImageKey } from './images.ts';
+import type { ImageKey } from '../../runtime/images.ts';
 
 const BASE = 'faultline-local/debian:bookworm';
 

@@ -11,7 +11,7 @@ import { systemPrograms } from './system-programs.mjs';
 import { cachedBinary, findGoTool, goTools } from './go-tools.mjs';
 import { dirname as dirOf } from 'node:path';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const NODE_MAJOR = 22;
 const NODE_MIN_MINOR = 19;
 

@@ -1,7 +1,7 @@
 // A Docker engine for the docker runtime's tests and benchmarks: uses the one that answers, or
 // starts Debian's dockerd in the background (own data root, published ports on 127.0.0.1 only)
 // and later stops exactly that dockerd, by its PID.
-//   node harness/docker/engine.ts start | stop | status
+//   node harness/tooling/docker/engine.ts start | stop | status
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,9 +103,9 @@ if (import.meta.main) {
     await stopEngine(pid === undefined ? {} : { pid });
     process.stdout.write(pid ? `stopped dockerd (pid ${pid})\n` : 'no dockerd started by faultline\n');
   } else if (command === 'status') {
-    process.stdout.write(engineAnswers() ? 'a Docker engine answers\n' : `no Docker engine answers: ${engineUnavailableReason() ?? 'one can be started (node harness/docker/engine.ts start)'}\n`);
+    process.stdout.write(engineAnswers() ? 'a Docker engine answers\n' : `no Docker engine answers: ${engineUnavailableReason() ?? 'one can be started (node harness/tooling/docker/engine.ts start)'}\n`);
   } else {
-    process.stderr.write('usage: node harness/docker/engine.ts start | stop | status\n');
+    process.stderr.write('usage: node harness/tooling/docker/engine.ts start | stop | status\n');
     process.exitCode = 2;
   }
 }

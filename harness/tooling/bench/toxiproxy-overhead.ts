@@ -1,10 +1,10 @@
 // Benchmark (not a test): what a Toxiproxy proxy with no toxic adds, direct vs proxied, against
 // static nginx: throughput in the closed model and latency at a fixed open-model rate.
-//   node harness/bench/toxiproxy-overhead.ts [--duration 10s] [--connections 50] [--rate 2000]
+//   node harness/tooling/bench/toxiproxy-overhead.ts [--duration 10s] [--connections 50] [--rate 2000]
 import { parseArgs } from 'node:util';
-import { ToxiproxyControl, toxiproxyServerSpec } from '../faults/toxiproxy.ts';
-import { LocalRuntime } from '../runtime/local-runtime.ts';
-import { parseDuration } from '../scenario/duration.ts';
+import { ToxiproxyControl, toxiproxyServerSpec } from '../../faults/toxiproxy.ts';
+import { LocalRuntime } from '../../runtime/local-runtime.ts';
+import { parseDuration } from '../../base/duration.ts';
 import { driveClosed, driveOpen, staticNginx, type DriveFigures } from './bench-helpers.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '10s' }, connections: { type: 'string', default: '50' }, rate: { type: 'string', default: '2000' } } });

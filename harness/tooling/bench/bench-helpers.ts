@@ -1,11 +1,11 @@
-import { nginxConfig, nginxService } from '../../targets/nginx/nginx.ts';
-import { createHttpDriver } from '../drivers/http-driver.ts';
-import { http, type ClosedHttpWorkload } from '../drivers/http-workload.ts';
-import { Recorder } from '../metrics/recorder.ts';
-import { formatLatency } from '../result/format.ts';
-import type { Endpoint, Runtime, StartedService } from '../runtime/runtime.ts';
-import type { Topology } from '../runtime/service-spec.ts';
-import { Wait } from '../runtime/wait.ts';
+import { nginxConfig, nginxService } from '../../../targets/nginx/nginx.ts';
+import { createHttpDriver } from '../../drivers/http-driver.ts';
+import { http, type ClosedHttpWorkload } from '../../drivers/http-workload.ts';
+import { Recorder } from '../../metrics/recorder.ts';
+import { formatLatency } from '../../result/format.ts';
+import type { Endpoint, Runtime, StartedService } from '../../runtime/runtime.ts';
+import type { Topology } from '../../runtime/service-spec.ts';
+import { Wait } from '../../runtime/wait.ts';
 
 /** nginx answering every request with a fixed 2-byte body, one worker, no access log. */
 export const staticNginx = nginxService('nginx-static', 'bench', Wait.forHttp('/'), (ctx) =>

@@ -1,11 +1,11 @@
 // Benchmark (not a test): req/s and p99 through HAProxy, nginx and node:cluster (3 backends or
 // workers each) next to one http-service process driven directly. Closed model, one run each.
-//   node harness/bench/lb-throughput.ts [--duration 10s] [--connections 50]
+//   node harness/tooling/bench/lb-throughput.ts [--duration 10s] [--connections 50]
 import { parseArgs } from 'node:util';
-import { targets } from '../../targets/index.ts';
-import type { TargetDefinition } from '../../targets/target.ts';
-import { LocalRuntime } from '../runtime/local-runtime.ts';
-import { parseDuration } from '../scenario/duration.ts';
+import { targets } from '../../../targets/index.ts';
+import type { TargetDefinition } from '../../../targets/target.ts';
+import { LocalRuntime } from '../../runtime/local-runtime.ts';
+import { parseDuration } from '../../base/duration.ts';
 import { driveClosed, startDirect, type DriveFigures } from './bench-helpers.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '10s' }, connections: { type: 'string', default: '50' } } });

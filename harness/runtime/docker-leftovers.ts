@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { removeNow, RUN_LABEL } from '../runtime/docker-runtime.ts';
+import { removeNow, RUN_LABEL } from './docker-runtime.ts';
 
 function ids(args: string[]): string[] {
   const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 10_000 });

@@ -1,17 +1,17 @@
 // Benchmark (not a test): how fast the closed-model driver is next to wrk, and how long the CLI
 // takes from start to its first request. Prints one run's figures as a Markdown table.
-//   node harness/bench/driver-vs-wrk.ts [--duration 10s] [--connections 50]
+//   node harness/tooling/bench/driver-vs-wrk.ts [--duration 10s] [--connections 50]
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Recorder } from '../metrics/recorder.ts';
-import type { RunResult } from '../result/result.ts';
-import { LocalRuntime } from '../runtime/local-runtime.ts';
-import { parseDuration } from '../scenario/duration.ts';
+import { Recorder } from '../../metrics/recorder.ts';
+import type { RunResult } from '../../result/result.ts';
+import { LocalRuntime } from '../../runtime/local-runtime.ts';
+import { parseDuration } from '../../base/duration.ts';
 import { driveClosed, staticNginx } from './bench-helpers.ts';
-import { runCli } from '../testing/cli.ts';
+import { runCli } from '../../testing/cli.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '10s' }, connections: { type: 'string', default: '50' } } });
 const durationMs = parseDuration(values.duration)!;
