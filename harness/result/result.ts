@@ -1,11 +1,15 @@
 /**
- * The result document (`result.json`): the whole run as plain, versioned data. Every report is
- * a pure function of it. Latencies are integers in microseconds; times are ISO strings or
- * milliseconds since the measured window began.
+ * The result document (`result.json`), schema 2: the whole run as plain, versioned data. Every
+ * report is a pure function of it. Latencies are integers in microseconds; times are ISO
+ * strings or milliseconds since the measured window began. Older documents are brought up to
+ * this schema by `upgradeResult` (upgrade-result.ts); schema 1 is frozen in result-v1.ts.
+ *
+ * Nothing here names a protocol: a driver records operations, named distributions, counters,
+ * tallies and gauges, and its checkers add named counts; the document keeps them by name.
  */
 
 /** Bumped on any change a reader must know about. */
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2;
 
 export interface RunResult {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
@@ -14,11 +18,26 @@ export interface RunResult {
   environment: Environment;
   startedAt: string;
   finishedAt: string;
-  /** False when the run was cut short (interrupted, or a design failed to start). */
+  /** False when the run was cut short (interrupted, a design failed to start, the harness broke). */
   complete: boolean;
   /** Overall verdict: true when every SLA line of every design held. */
   passed: boolean;
   designs: DesignResult[];
+}
+
+/** How reports name the workload's operations: `request`/`requests`, `message`/`messages`, `call`/`calls`. */
+export interface Wording {
+  one: string;
+  many: string;
+}
+
+/** A metric a design recorded beyond the core ones, as the driver or a checker declared it. */
+export interface MetricInfo {
+  /** What it is, for people: `time from send to consumer receipt`. */
+  description: string;
+  unit: SlaUnit;
+  /** Which way is better, for `compare`: a move the other way is a regression. */
+  better: 'lower' | 'higher' | 'neither';
 }
 
 export interface ScenarioAsRun {
@@ -27,8 +46,19 @@ export interface ScenarioAsRun {
   file: string;
   warmupMs: number;
   durationMs: number;
-  designs: Record<string, { target: string; options: unknown }>;
+  /** Each design's target, its options and the client options handed to its adapter. */
+  designs: Record<string, { target: string; options: unknown; client?: unknown }>;
+  /** The workload as given (`kind` names the driver). */
   workload: unknown;
+  /** The workload's kind (`http`, `rpc`, `messaging`, …). */
+  workloadKind: string;
+  /** How the workload's operations are called in reports. */
+  wording: Wording;
+  /**
+   * The names this workload records besides operations (distributions, counters, tallies,
+   * gauges, checker counts), with their unit: reports read them from here, not from code.
+   */
+  metrics: Record<string, MetricInfo & { kind: 'distribution' | 'counter' | 'tally' | 'gauge' | 'check' }>;
   sla: string[];
   /** The fault timeline as run (after --time-scale). */
   faults: unknown[];
@@ -51,32 +81,53 @@ export interface Environment {
   images?: Record<string, string>;
   /** Toxiproxy's version, when the run proxied any link (the image, in the docker runtime). */
   toxiproxy?: string;
-  /** Milliseconds from CLI process start to the first request of the first design. */
+  /** Milliseconds from CLI process start to the first operation of the first design. */
   startToFirstRequestMs?: number;
+}
+
+/** Where the load reaches a design: its protocol and every endpoint, as `<protocol>://host:port`. */
+export interface EntryInfo {
+  protocol: string;
+  endpoints: string[];
 }
 
 export interface DesignResult {
   name: string;
   target: string;
-  status: 'completed' | 'failed-to-start' | 'interrupted';
-  /** Set when status is not 'completed'. */
+  status: 'completed' | 'failed-to-start' | 'interrupted' | 'harness-error';
+  /** Set when status is not 'completed', or when stopping the design's services failed after it was measured. */
   error?: string;
+  /** The design's entry as the load reached it (through Toxiproxy when a fault may touch the client link). */
+  entry?: EntryInfo;
+  /** The adapter the driver used for this design (its protocol) and the client options it was handed. */
+  client?: { protocol: string; options: Record<string, unknown> };
   services: ServiceInfo[];
   /** The load as the driver delivered it. */
   load: LoadStats;
+  /** Operations of the measured window. */
   totals: WindowStats;
-  /** Per operation (e.g. `GET /work?ms=5`), totals over the window. */
-  operations: Record<string, WindowStats>;
+  /** Per operation name (e.g. `GET /work?ms=5`), totals over the window. */
+  byOperation: Record<string, WindowStats>;
+  /** Named latency distributions besides the operation latency (`e2e`, `publish`), over the window. */
+  distributions: Record<string, DistributionStats>;
+  /** Named counters over the window. */
+  counters: Record<string, number>;
+  /** Named tallies over the window: who served what (`served_by` → backend → count). */
+  tallies: Record<string, Record<string, number>>;
+  /** Named gauges, sampled once a second. */
+  gauges: Record<string, GaugeStats>;
   /** One row per second of the measured window. */
   series: SecondStats[];
-  /** Requests per responding process or backend (from the `x-served-by` header). */
-  servedBy: Record<string, number>;
+  /** What the driver's checkers found after the drain, by count name. */
+  checks: Record<string, CheckCount>;
+  /** The drain after the window: how long it took and whether it finished before its deadline. */
+  drain?: { ms: number; deadlineMs: number; complete: boolean };
+  /** Where the append-only history of this design was kept (relative to result.json), when the driver wrote one. */
+  historyFile?: string;
   /** Connections routed through a Toxiproxy proxy (those a fault may touch). */
   links: LinkInfo[];
   /** Every fault of the timeline as it was applied to this design. */
   faults: FaultRecord[];
-  /** For workloads with request keys: how each fault moved keys between backends. */
-  keys?: KeyRemap;
   sla: SlaVerdict[];
   passed: boolean;
 }
@@ -86,6 +137,7 @@ export interface ServiceInfo {
   target: string;
   program: string;
   version: string;
+  /** Each named port as `<protocol>://host:port` (`http://127.0.0.1:41233`, `tcp://…` when the port speaks something else). */
   endpoints: Record<string, string>;
 }
 
@@ -93,6 +145,7 @@ export interface LoadStats {
   model: 'open' | 'closed';
   /** Open model: the rate asked for at the start of the window (per second). */
   targetRate?: number;
+  /** Connections (or channels, clients) the driver used at most. */
   connections: number;
   /** Operations sent in the measured window. */
   sent: number;
@@ -117,26 +170,51 @@ export interface LatencyFigures {
   max: number;
 }
 
+/** Operations of one window (the whole measured window, or one second). */
 export interface WindowStats {
   /** Operations completed (success or error). */
-  requests: number;
+  ops: number;
   ok: number;
   errors: number;
+  /** Failed operations by the error kind the driver recorded (`timeout`, `http_503`, `grpc_unavailable`). */
   errorsByKind: Record<string, number>;
   /** Successful operations per second. */
   throughput: number;
-  /** Of responses (any status), in µs; zeros when there were none. */
+  /** Of every completed operation (any outcome), in µs; zeros when there were none. */
   latencyUs: LatencyFigures;
   /** The merged HDR histogram (compressed base64), for exact re-merging. */
   histogram: string;
+}
+
+/** One named distribution over a window: how many values, their figures (µs) and the histogram. */
+export interface DistributionStats {
+  count: number;
+  latencyUs: LatencyFigures;
+  histogram: string;
+}
+
+/** A gauge over the measured window, from its once-a-second samples. */
+export interface GaugeStats {
+  samples: number;
+  min: number;
+  max: number;
+  mean: number;
+  last: number;
 }
 
 export interface SecondStats extends WindowStats {
   /** Seconds since the measured window began (0, 1, 2, …). */
   second: number;
   /** Per operation, only when the workload has more than one. */
-  operations?: Record<string, WindowStats>;
-  servedBy?: Record<string, number>;
+  byOperation?: Record<string, WindowStats>;
+  /** Named distributions that had values this second. */
+  distributions?: Record<string, DistributionStats>;
+  /** Named counters that moved this second. */
+  counters?: Record<string, number>;
+  /** Named tallies that moved this second. */
+  tallies?: Record<string, Record<string, number>>;
+  /** Each gauge's sample at the end of this second. */
+  gauges?: Record<string, number>;
   /** Names of the faults active at any time during this second. */
   faults?: string[];
   /** Sends made this second, and of them late or dropped by the generator. */
@@ -145,11 +223,19 @@ export interface SecondStats extends WindowStats {
   dropped?: number;
 }
 
-export interface KeyRemap {
-  /** Distinct keys seen. */
-  keys: number;
-  /** Per fault: the fraction of keys served by another backend than before it, during it and after it (null: none to compare). */
-  byFault: Record<string, { during: number | null; after: number | null }>;
+/** A count a checker found over the history, with the evidence. */
+export interface CheckCount {
+  /** The checker that produced it (`delivery`, `key-remap`). */
+  checker: string;
+  /** The whole-run value; null when there was nothing to judge (no keys seen, say). */
+  value: number | null;
+  unit: 'count' | 'fraction';
+  /** Per second of the window, where meaningful (the second the thing happened in). */
+  perSecond?: number[];
+  /** Per fault, where the count compares around a fault (`remapped`): during and after it. */
+  byFault?: Record<string, { during: number | null; after: number | null }>;
+  /** Up to 10 concrete examples, as the checker describes them. */
+  examples: string[];
 }
 
 export interface LinkInfo {
@@ -181,15 +267,22 @@ export interface FaultRecord {
   error?: string;
 }
 
+/** What a metric's value is measured in. */
+export type SlaUnit = 'latency' | 'fraction' | 'per-second' | 'count';
+
+export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
 export interface SlaVerdict {
+  /** The line as shown: `p99 < 100ms`, `during slow: e2e p99 < 250ms`. */
   line: string;
   /** Set when the line is scoped to a fault: judged before, during or after that fault's window. */
   window?: { scope: 'before' | 'during' | 'after'; fault: string; fromMs: number; toMs: number };
   pass: boolean;
   /** Measured value in the metric's base unit (µs for latency and recovery, fraction, per second, count); null when there was no data (or, for recovery, never recovered). */
   measured: number | null;
+  op: Comparator;
   threshold: number;
-  unit: 'latency' | 'fraction' | 'per-second' | 'count';
+  unit: SlaUnit;
   /** The measured value for people, e.g. `87.3ms`, `0.12%`. */
   measuredText: string;
 }

@@ -1,10 +1,7 @@
+import type { Endpoint } from '../base/endpoint.ts';
 import type { ServiceSpec } from './service-spec.ts';
 
-/** An address a client can reach. */
-export interface Endpoint {
-  host: string;
-  port: number;
-}
+export type { Endpoint };
 
 /**
  * A service that has started and passed its readiness check. Faults act through it, and

@@ -1,0 +1,100 @@
+import type { z } from 'zod';
+import type { Endpoint } from '../base/endpoint.ts';
+import type { CheckerDefinition } from '../checkers/checker.ts';
+import type { MetricSink } from '../metrics/sink.ts';
+import type { MetricInfo, Wording } from '../result/result.ts';
+
+/**
+ * The names a driver records besides operations, each with its unit and meaning: the SLA
+ * registry, the reports and `compare` learn them from here. Error kinds are what an operation's
+ * outcome may be besides `ok`; a pattern such as `http_5xx` covers a family.
+ */
+export interface Vocabulary {
+  /** Error kinds, exact (`timeout`) or as a family with its matcher (`http_<status>`). */
+  errorKinds: readonly ErrorKind[];
+  /** Named latency distributions besides the operation latency (`e2e`, `publish`). */
+  distributions?: Readonly<Record<string, Omit<MetricInfo, 'unit'>>>;
+  /** Named counters. */
+  counters?: Readonly<Record<string, Omit<MetricInfo, 'unit'>>>;
+  /** Named tallies (who served what); `share(x)` in SLA lines reads the one named `served_by`. */
+  tallies?: Readonly<Record<string, Omit<MetricInfo, 'unit' | 'better'>>>;
+  /** Named gauges sampled each second; an SLA line judges a gauge by its largest sample. */
+  gauges?: Readonly<Record<string, Omit<MetricInfo, 'unit'>>>;
+}
+
+/** One error kind a driver may record: a name, or a family (`http_5xx`) matched by a pattern. */
+export interface ErrorKind {
+  /** As written in SLA lines: `timeout`, `http_503`, `http_5xx`, `grpc_unavailable`. */
+  name: string;
+  description: string;
+  /** For a family: the recorded kinds it covers. Default: exactly `name`. */
+  matches?: RegExp;
+}
+
+/** What an adapter is handed to drive one design. */
+export interface DriverContext<C> {
+  /** The design's entry as the load reaches it: its protocol and every endpoint (proxied where a fault may touch the client link). */
+  entry: { protocol: string; endpoints: readonly Endpoint[] };
+  /** The design's client options for this adapter (validated by its `client` schema; defaults filled). */
+  client: C;
+  /** Where everything is recorded. */
+  sink: MetricSink;
+  /** Warm-up length before the measured window (ms): open-model ramps start after it. */
+  warmupMs: number;
+  /** When the measured window ends, on the performance.now() clock; no send is due after it. */
+  endMs: number;
+  /** The drain's deadline (ms) once sending stopped. */
+  drainMs: number;
+}
+
+/** One design's load generator, created by an adapter for the design's protocol. */
+export interface LoadDriver {
+  readonly model: 'open' | 'closed';
+  /** Connections (channels, clients) it uses at most. */
+  readonly connections: number;
+  /** Open model: operations per second at the start. */
+  readonly targetRate?: number;
+  /** Opens connections, declares queues, subscribes consumers: whatever must exist before the first send. Optional. */
+  prepare?(): Promise<void>;
+  /** Begins sending; returns at once. Sending stops by itself at `endMs`. */
+  start(): void;
+  /** Stops sending and resolves when operations in flight have finished (bounded by their timeout). */
+  stop(): Promise<void>;
+  /**
+   * After sending stopped: lets consumers catch up until everything sent has arrived or
+   * `deadlineMs` passed; resolves true when it caught up. What arrives now counts for
+   * correctness, not for throughput. Optional: a driver without consumers has nothing to drain.
+   */
+  drain?(deadlineMs: number): Promise<boolean>;
+  /** Releases connections and clients. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** How one workload kind speaks one protocol: its client options and how to make a driver. */
+export interface Adapter<W, C> {
+  /** Client settings that belong to a design (gRPC channels, AMQP prefetch), validated at load time. */
+  client: z.ZodType<C>;
+  create(workload: W, ctx: DriverContext<C>): LoadDriver;
+}
+
+/**
+ * A workload kind: what its load does (the workload schema), what it is called, the names it
+ * records, one adapter per protocol it can speak, and the checkers run over its history.
+ * Registered once in drivers/index.ts; the core knows none of them by name.
+ */
+export interface DriverDefinition<W> {
+  /** One line for docs and errors. */
+  description: string;
+  workload: z.ZodType<W>;
+  wording: Wording;
+  vocabulary: Vocabulary;
+  /** By protocol (`http`, `grpc`, `amqp`, …). */
+  // Each adapter keeps its own client-options type; the registry only checks the face.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  adapters: Readonly<Record<string, Adapter<W, any>>>;
+  checkers?: readonly CheckerDefinition[];
+  /** The drain's deadline for a workload (ms). Default: no drain beyond in-flight operations. */
+  drainMs?(workload: W): number;
+  /** Whether the driver writes a history for its checkers (default: when it has checkers). */
+  keepsHistory?(workload: W): boolean;
+}
