@@ -13,6 +13,8 @@ export const ExitCode = {
   TargetFailed: 3,
   /** A fault failed to apply. */
   FaultFailed: 4,
+  /** The harness itself broke (a bug in faultline, not in the scenario or the system under test); the result so far is still written. */
+  HarnessError: 5,
   /** Interrupted by SIGINT or SIGTERM. */
   Interrupted: 130,
 } as const;
@@ -29,7 +31,7 @@ const exitCodes: Record<ErrorCode, ExitCodeValue> = {
   'target-start': ExitCode.TargetFailed,
   fault: ExitCode.FaultFailed,
   interrupted: ExitCode.Interrupted,
-  internal: ExitCode.InvalidInput,
+  internal: ExitCode.HarnessError,
 };
 
 /**

@@ -4,6 +4,6 @@
  */
 export { defineScenario, type Scenario, type Workload, type Duration } from './scenario/scenario.ts';
 export { http, type HttpWorkload, type OpenHttpWorkload, type ClosedHttpWorkload, type HttpRequestSpec } from './drivers/http-workload.ts';
-export { httpService, nodeCluster, haproxy, nginx, type DesignSpec } from '../targets/index.ts';
+export { httpService, nodeCluster, haproxy, nginx, withClient, type DesignSpec } from '../targets/index.ts';
 export { ExitCode } from './errors.ts';
 export type { RunResult } from './result/result.ts';

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { RunResult } from '../harness/result/result.ts';
+import { upgradeResult } from '../harness/result/upgrade-result.ts';
 import { escapeHtml } from './html/escape.ts';
 import { htmlPage } from './html/page.ts';
 import { badge, formatWhen, table } from './html/parts.ts';
-import { resultProblem } from './read-result.ts';
 import { runVerdict, type RunVerdict } from './verdict.ts';
 
 /** One run listed in an index. */
@@ -36,18 +36,16 @@ export function findResultFiles(folder: string): Promise<string[]> {
   return findResults(folder, 1);
 }
 
-/** The runs held in a folder (newest first); files that are not faultline results are skipped. */
+/** The runs held in a folder (newest first); files that are not results this faultline can read are skipped. */
 export async function indexEntries(folder: string): Promise<IndexEntry[]> {
   const entries: IndexEntry[] = [];
   for (const file of await findResultFiles(folder)) {
-    let doc: unknown;
+    let r: RunResult;
     try {
-      doc = JSON.parse(await readFile(file, 'utf8'));
+      r = upgradeResult(JSON.parse(await readFile(file, 'utf8')), file);
     } catch {
       continue;
     }
-    if (resultProblem(doc)) continue;
-    const r = doc as RunResult;
     const report = join(dirname(file), 'report.html');
     entries.push({
       href: relative(folder, existsSync(report) ? report : file).split(sep).join('/'),

@@ -32,8 +32,7 @@ export function windowText(v: SlaVerdict): string {
 
 /** An SLA line's bound for people: `< 50ms`. */
 export function thresholdText(v: SlaVerdict): string {
-  const op = /\s(<=|>=|==|!=|<|>)\s/.exec(v.line)?.[1];
-  return `${op ? `${op} ` : ''}${formatValue(v.threshold, v.unit)}`;
+  return `${v.op} ${formatValue(v.threshold, v.unit)}`;
 }
 
 /** One row of the SLA matrix: an SLA line and its verdict in each design (absent where not judged). */

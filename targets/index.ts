@@ -27,4 +27,17 @@ export type TargetName = keyof typeof targets;
 export interface DesignSpec {
   target: TargetName;
   options?: unknown;
+  /** Which of its target's protocols the load speaks to it, when it speaks several. Default: the first the workload has an adapter for. */
+  protocol?: string;
+  /**
+   * Client settings that belong to this design rather than to the load, handed to the
+   * workload's adapter for its protocol and recorded in result.json, e.g. `{ pipelining: 4 }`
+   * for HTTP. Checked at load time by that adapter.
+   */
+  client?: Record<string, unknown>;
+}
+
+/** The same design with client settings for its adapter: `withClient(httpService(), { pipelining: 4 })`. */
+export function withClient<const D extends DesignSpec>(design: D, client: Record<string, unknown>): D & { client: Record<string, unknown> } {
+  return { ...design, client };
 }

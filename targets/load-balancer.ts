@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ServiceSpec, Topology } from '../harness/runtime/service-spec.ts';
+import { entryAt, type ServiceSpec, type Topology } from '../harness/runtime/service-spec.ts';
 import { httpServiceSpec } from './http-service/http-service.ts';
 
 /** Options every load-balancer target shares: its backends. */
@@ -42,6 +42,6 @@ export function loadBalancerTopology(o: BackendOptions, lb: (backends: (ctx: { l
   return {
     services: [...names.map((name) => httpServiceSpec(name, { servedBy: 'name' })), lb(backends)],
     links: names.map((name) => ({ name: `lb->${name}`, from: 'lb', to: name })),
-    entry: { service: 'lb', port: 'http' },
+    entries: [entryAt('http', 'lb', 'http')],
   };
 }

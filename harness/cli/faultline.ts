@@ -40,7 +40,8 @@ compare options:
 exit codes:
   0   every SLA line held            1   an SLA line failed
   2   invalid scenario or set-up     3   a target failed to start
-  4   a fault failed to apply        130 interrupted (SIGINT, SIGTERM)
+  4   a fault failed to apply        5   the harness itself broke (a bug: please report it)
+  130 interrupted (SIGINT, SIGTERM)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -92,5 +93,5 @@ try {
     ? new FaultlineError('invalid-argument', err.message, { hint: 'faultline --help lists the options' })
     : err;
   process.stderr.write(`${formatError(e)}\n`);
-  process.exitCode = e instanceof FaultlineError ? e.exitCode : ExitCode.InvalidInput;
+  process.exitCode = e instanceof FaultlineError ? e.exitCode : ExitCode.HarnessError;
 }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Endpoint } from '../base/endpoint.ts';
 import type { CheckerDefinition } from '../checkers/checker.ts';
 import type { MetricSink } from '../metrics/sink.ts';
-import type { MetricInfo, Wording } from '../result/result.ts';
+import type { MetricInfo, ScenarioAsRun, Wording } from '../result/result.ts';
 
 /**
  * The names a driver records besides operations, each with its unit and meaning: the SLA
@@ -27,7 +27,7 @@ export interface ErrorKind {
   /** As written in SLA lines: `timeout`, `http_503`, `http_5xx`, `grpc_unavailable`. */
   name: string;
   description: string;
-  /** For a family: the recorded kinds it covers. Default: exactly `name`. */
+  /** For a family: the names an SLA line may write for it (`http_503`, `http_5xx`). Default: exactly `name`. */
   matches?: RegExp;
 }
 
@@ -97,4 +97,18 @@ export interface DriverDefinition<W> {
   drainMs?(workload: W): number;
   /** Whether the driver writes a history for its checkers (default: when it has checkers). */
   keepsHistory?(workload: W): boolean;
+}
+
+/** Every name a workload records besides operations, with its unit: what result.json's `scenario.metrics` holds. */
+export function metricsOf(def: Pick<DriverDefinition<unknown>, 'vocabulary' | 'checkers'>): ScenarioAsRun['metrics'] {
+  const v = def.vocabulary;
+  const out: ScenarioAsRun['metrics'] = {};
+  for (const [name, m] of Object.entries(v.distributions ?? {})) out[name] = { ...m, unit: 'latency', kind: 'distribution' };
+  for (const [name, m] of Object.entries(v.counters ?? {})) out[name] = { ...m, unit: 'count', kind: 'counter' };
+  for (const [name, m] of Object.entries(v.tallies ?? {})) out[name] = { ...m, unit: 'count', better: 'neither', kind: 'tally' };
+  for (const [name, m] of Object.entries(v.gauges ?? {})) out[name] = { ...m, unit: 'count', kind: 'gauge' };
+  for (const c of def.checkers ?? []) {
+    for (const [name, m] of Object.entries(c.counts)) out[name] = { description: m.description, unit: m.unit, better: m.better, kind: 'check' };
+  }
+  return out;
 }

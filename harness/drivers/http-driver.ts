@@ -1,15 +1,18 @@
 import { Pool, type Dispatcher } from 'undici';
 import autocannon from 'autocannon';
+import { z } from 'zod';
 import { parseDuration } from '../base/duration.ts';
-import { ArrivalSchedule } from './arrival-schedule.ts';
-import { normalizeRequests, type HttpWorkload, type NormalizedRequest } from './http-workload.ts';
-import type { LoadDriver, RecorderSlot } from './load-driver.ts';
-import type { Recorder } from '../metrics/recorder.ts';
+import { endpointText } from '../base/endpoint.ts';
+import { keyRemapChecker } from '../checkers/key-remap.ts';
+import type { MetricSink } from '../metrics/sink.ts';
+import type { Adapter, DriverContext, DriverDefinition, LoadDriver } from './driver.ts';
+import { httpWorkloadSchema, normalizeRequests, type HttpWorkload, type NormalizedRequest } from './http-workload.ts';
+import { ClosedLoops, OpenPacer, type SendOne } from './pacer.ts';
 
-/** A send dispatched more than this after its intended time counts as late. */
-export const LATE_THRESHOLD_MS = 10;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const SERVED_BY = 'x-served-by';
+/** The tally of which process or backend answered (the `x-served-by` header). */
+export const SERVED_BY_TALLY = 'served_by';
 
 /** Maps a transport error to an error kind (see the SLA grammar's `kind`). */
 export function classifyError(err: unknown): string {
@@ -64,20 +67,21 @@ export function requestCycle(requests: readonly NormalizedRequest[]): Normalized
 
 /**
  * Receives one response from undici and records it when the body has ended: latency from the
- * intended send time (µs), error kind, and which process answered. One small object per
- * request, with its methods on the prototype, keeps the hot path lean.
+ * intended send time (µs), outcome, which process answered, and for keyed requests a history
+ * record of the key and its backend. One small object per request, with its methods on the
+ * prototype, keeps the hot path lean.
  */
 class ResponseRecorder implements Dispatcher.DispatchHandler {
   private status = 0;
   private servedBy: string | undefined;
-  private readonly recorder: Recorder;
+  private readonly sink: MetricSink;
   private readonly op: string;
   private readonly intendedMs: number;
   private readonly done: () => void;
   private readonly key: string | undefined;
 
-  constructor(recorder: Recorder, op: string, intendedMs: number, done: () => void, key: string | undefined) {
-    this.recorder = recorder;
+  constructor(sink: MetricSink, op: string, intendedMs: number, done: () => void, key: string | undefined) {
+    this.sink = sink;
     this.op = op;
     this.intendedMs = intendedMs;
     this.done = done;
@@ -95,14 +99,18 @@ class ResponseRecorder implements Dispatcher.DispatchHandler {
   onResponseData(): void {}
 
   onResponseEnd(): void {
-    const errorKind = statusKind(this.status);
-    this.recorder.recordResponse(this.op, Math.round((performance.now() - this.intendedMs) * 1000), errorKind, this.servedBy);
-    if (this.key !== undefined && errorKind === undefined && this.servedBy !== undefined) this.recorder.recordKey(this.key, this.servedBy);
+    const now = performance.now();
+    const outcome = statusKind(this.status) ?? 'ok';
+    this.sink.op(this.op, this.intendedMs, Math.round((now - this.intendedMs) * 1000), outcome);
+    if (this.servedBy !== undefined) {
+      this.sink.tally(SERVED_BY_TALLY, this.servedBy, this.intendedMs);
+      if (this.key !== undefined && outcome === 'ok') this.sink.history(now, { key: this.key, by: this.servedBy });
+    }
     this.done();
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
-    this.recorder.recordFailure(this.op, classifyError(err));
+    this.sink.failed(this.op, this.intendedMs, classifyError(err));
     this.done();
   }
 }
@@ -121,167 +129,97 @@ class KeyCounter {
   }
 }
 
-/** Sends one request; it records into the recorder current now, at its intended time. */
-function dispatchOne(pool: Pool, req: NormalizedRequest, keys: KeyCounter, timeoutMs: number, slot: RecorderSlot, intendedMs: number, done: () => void): void {
-  const { path, key } = keys.take(req);
-  pool.dispatch(
-    { path, method: req.method, headers: req.headers, body: req.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
-    new ResponseRecorder(slot.recorder, req.name, intendedMs, done, key),
-  );
+/** Client settings of an HTTP design (handed to its adapter, recorded in result.json). */
+export interface HttpClientOptions {
+  /** Requests sent on one connection before the first answers (HTTP/1.1 pipelining). Default 1: none. */
+  pipelining?: number;
 }
 
-interface DriverTarget {
-  url: string;
-  /** When the measured window ends, on the performance.now() clock; no send is due after it. */
-  endMs: number;
-  /** Warm-up length before the measured window (ms): the schedule's ramps start after it. */
-  warmupMs: number;
-}
+const httpClientSchema = z.strictObject({
+  pipelining: z.number().int().min(1).max(100).optional(),
+});
 
-/** Creates the driver for an HTTP workload against `target.url`. */
-export function createHttpDriver(workload: HttpWorkload, target: DriverTarget): LoadDriver {
-  const timeoutMs = parseDuration(workload.timeout ?? '10s') ?? DEFAULT_TIMEOUT_MS;
-  const cycle = requestCycle(normalizeRequests(workload));
-  if (workload.model === 'open') return new OpenHttpDriver(workload, target, cycle, timeoutMs);
-  if (workload.engine === 'autocannon') return new AutocannonDriver(workload.connections, target, cycle, timeoutMs);
-  return new ClosedHttpDriver(workload.connections, target, cycle, timeoutMs);
-}
+/** An undici pool on the design's first endpoint, and the send of one request through it. */
+class UndiciClient {
+  readonly pool: Pool;
+  private readonly keys = new KeyCounter();
+  private readonly cycle: NormalizedRequest[];
+  private readonly timeoutMs: number;
+  private readonly sink: MetricSink;
 
-class InFlight {
-  count = 0;
-  private waiters: (() => void)[] = [];
-  readonly done = () => {
-    this.count--;
-    if (this.count === 0) for (const w of this.waiters.splice(0)) w();
-  };
-  drained(boundMs: number): Promise<void> {
-    if (this.count === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, boundMs);
-      this.waiters.push(() => { clearTimeout(t); resolve(); });
-    });
-  }
-}
-
-/** What every HTTP driver holds: its target, its request cycle, its timeout and its connection count. */
-abstract class HttpDriverBase {
-  readonly connections: number;
-  protected readonly target: DriverTarget;
-  protected readonly cycle: NormalizedRequest[];
-  protected readonly timeoutMs: number;
-
-  constructor(connections: number, target: DriverTarget, cycle: NormalizedRequest[], timeoutMs: number) {
-    this.connections = connections;
-    this.target = target;
+  constructor(url: string, connections: number, client: HttpClientOptions, cycle: NormalizedRequest[], timeoutMs: number, sink: MetricSink) {
+    this.pool = new Pool(url, { connections, pipelining: client.pipelining ?? 1, keepAliveTimeout: 30_000 });
     this.cycle = cycle;
     this.timeoutMs = timeoutMs;
+    this.sink = sink;
   }
-}
 
-/** A driver on an undici pool of up to `connections` keep-alive connections, one request in flight on each. */
-abstract class UndiciDriver extends HttpDriverBase {
-  protected readonly pool: Pool;
-  protected readonly inFlight = new InFlight();
-  protected readonly keys = new KeyCounter();
-
-  constructor(connections: number, target: DriverTarget, cycle: NormalizedRequest[], timeoutMs: number) {
-    super(connections, target, cycle, timeoutMs);
-    this.pool = new Pool(target.url, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  }
+  readonly send: SendOne = (k, dueMs, done) => {
+    const req = this.cycle[k % this.cycle.length]!;
+    const { path, key } = this.keys.take(req);
+    this.pool.dispatch(
+      { path, method: req.method, headers: req.headers, body: req.body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs },
+      new ResponseRecorder(this.sink, req.name, dueMs, done, key),
+    );
+  };
 
   async close(): Promise<void> {
     await this.pool.destroy().catch(() => {});
   }
 }
 
-/** Open model: sends at scheduled times whatever the target does; latency from the schedule. */
-class OpenHttpDriver extends UndiciDriver implements LoadDriver {
-  readonly model = 'open' as const;
-  readonly targetRate: number;
-  private readonly schedule: ArrivalSchedule;
-  private readonly maxInFlight: number;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-
-  constructor(w: Extract<HttpWorkload, { model: 'open' }>, target: DriverTarget, cycle: NormalizedRequest[], timeoutMs: number) {
-    super(w.connections ?? 256, target, cycle, timeoutMs);
-    this.targetRate = w.rate;
-    this.maxInFlight = w.maxInFlight ?? 10_000;
-    this.schedule = new ArrivalSchedule(w.rate, target.warmupMs, (w.stages ?? []).map((s) => ({ durationMs: parseDuration(s.duration)!, target: s.target })));
-  }
-
-  start(slot: RecorderSlot): void {
-    const origin = performance.now();
-    let k = 0;
-    const pump = () => {
-      this.timer = undefined;
-      if (this.stopped) return;
-      const now = performance.now();
-      for (;;) {
-        const due = origin + this.schedule.timeOf(k);
-        if (due > now || due >= this.target.endMs) break;
-        k++;
-        if (this.inFlight.count >= this.maxInFlight) {
-          slot.recorder.noteDropped();
-          continue;
-        }
-        slot.recorder.noteSend(now - due, LATE_THRESHOLD_MS);
-        this.inFlight.count++;
-        dispatchOne(this.pool, this.cycle[k % this.cycle.length]!, this.keys, this.timeoutMs, slot, due, this.inFlight.done);
-      }
-      const next = origin + this.schedule.timeOf(k);
-      if (next >= this.target.endMs) return;
-      this.timer = setTimeout(pump, Math.max(0, next - performance.now()));
+/** The HTTP adapter: open or closed model over undici, or closed over autocannon. */
+function createHttpDriver(workload: HttpWorkload, ctx: DriverContext<HttpClientOptions>): LoadDriver {
+  const timeoutMs = parseDuration(workload.timeout ?? '10s') ?? DEFAULT_TIMEOUT_MS;
+  const cycle = requestCycle(normalizeRequests(workload));
+  const url = endpointText('http', ctx.entry.endpoints[0]!);
+  if (workload.model === 'closed' && workload.engine === 'autocannon') return new AutocannonDriver(workload.connections, url, cycle, timeoutMs, ctx);
+  const connections = workload.model === 'open' ? workload.connections ?? 256 : workload.connections;
+  const client = new UndiciClient(url, connections, ctx.client, cycle, timeoutMs, ctx.sink);
+  const boundMs = timeoutMs + 1000;
+  if (workload.model === 'open') {
+    const pacer = new OpenPacer(workload, { warmupMs: ctx.warmupMs, endMs: ctx.endMs, sink: ctx.sink, send: client.send });
+    return {
+      model: 'open',
+      connections,
+      targetRate: pacer.targetRate,
+      start: () => pacer.start(),
+      stop: () => pacer.stop(boundMs),
+      close: () => client.close(),
     };
-    pump();
   }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.inFlight.drained(this.timeoutMs + 1000);
-  }
-}
-
-/** Closed model on undici: `connections` loops, each sending its next request when the last answered. */
-class ClosedHttpDriver extends UndiciDriver implements LoadDriver {
-  readonly model = 'closed' as const;
-  private stopped = false;
-
-  start(slot: RecorderSlot): void {
-    let k = 0;
-    const loop = () => {
-      if (this.stopped || performance.now() >= this.target.endMs) {
-        this.inFlight.done();
-        return;
-      }
-      const now = performance.now();
-      slot.recorder.noteSend(0, LATE_THRESHOLD_MS);
-      dispatchOne(this.pool, this.cycle[k++ % this.cycle.length]!, this.keys, this.timeoutMs, slot, now, () => {
-        // A new turn of the event loop per request, so a fast error (refused) cannot recurse.
-        setImmediate(loop);
-      });
-    };
-    for (let c = 0; c < this.connections; c++) {
-      this.inFlight.count++;
-      loop();
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.inFlight.drained(this.timeoutMs + 1000);
-  }
+  const loops = new ClosedLoops(connections, { endMs: ctx.endMs, sink: ctx.sink, send: client.send });
+  return {
+    model: 'closed',
+    connections,
+    start: () => loops.start(),
+    stop: () => loops.stop(boundMs),
+    close: () => client.close(),
+  };
 }
 
 /** Closed model on autocannon's HTTP client, recording its per-response times in µs. */
-class AutocannonDriver extends HttpDriverBase implements LoadDriver {
+class AutocannonDriver implements LoadDriver {
   readonly model = 'closed' as const;
+  readonly connections: number;
+  private readonly url: string;
+  private readonly cycle: NormalizedRequest[];
+  private readonly timeoutMs: number;
+  private readonly ctx: DriverContext<HttpClientOptions>;
   private instance: autocannon.Instance | undefined;
   private finished: Promise<void> = Promise.resolve();
 
-  start(slot: RecorderSlot): void {
-    const seconds = Math.max(1, Math.ceil((this.target.endMs - performance.now()) / 1000) + 1);
+  constructor(connections: number, url: string, cycle: NormalizedRequest[], timeoutMs: number, ctx: DriverContext<HttpClientOptions>) {
+    this.connections = connections;
+    this.url = url;
+    this.cycle = cycle;
+    this.timeoutMs = timeoutMs;
+    this.ctx = ctx;
+  }
+
+  start(): void {
+    const { sink, endMs } = this.ctx;
+    const seconds = Math.max(1, Math.ceil((endMs - performance.now()) / 1000) + 1);
     const requests = this.cycle.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body }));
     // The schema allows this engine a single request only, so every response is that operation.
     const op = this.cycle[0]!.name;
@@ -289,25 +227,28 @@ class AutocannonDriver extends HttpDriverBase implements LoadDriver {
     this.finished = new Promise((resolve) => (finish = resolve));
     const instance = autocannon(
       {
-        url: this.target.url,
+        url: this.url,
         connections: this.connections,
         duration: seconds,
         timeout: Math.ceil(this.timeoutMs / 1000),
         requests: requests as autocannon.Request[],
+        pipelining: this.ctx.client.pipelining ?? 1,
       },
       () => finish(),
     );
     this.instance = instance;
     // autocannon hands its response time in fractional ms: keep the µs it measured.
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
-      slot.recorder.noteSend(0, LATE_THRESHOLD_MS);
-      slot.recorder.recordResponse(op, Math.round(responseTimeMs * 1000), statusKind(statusCode), undefined);
+      const sentAt = performance.now() - responseTimeMs;
+      sink.sent(sentAt, 0);
+      sink.op(op, sentAt, Math.round(responseTimeMs * 1000), statusKind(statusCode) ?? 'ok');
     });
     instance.on('reqError', (err: Error) => {
-      slot.recorder.noteSend(0, LATE_THRESHOLD_MS);
-      slot.recorder.recordFailure(op, classifyError(err));
+      const now = performance.now();
+      sink.sent(now, 0);
+      sink.failed(op, now, classifyError(err));
     });
-    const stopAt = setTimeout(() => instance.stop(), Math.max(0, this.target.endMs - performance.now()));
+    const stopAt = setTimeout(() => instance.stop(), Math.max(0, endMs - performance.now()));
     void this.finished.then(() => clearTimeout(stopAt));
   }
 
@@ -318,3 +259,26 @@ class AutocannonDriver extends HttpDriverBase implements LoadDriver {
 
   async close(): Promise<void> {}
 }
+
+const httpAdapter: Adapter<HttpWorkload, HttpClientOptions> = { client: httpClientSchema, create: createHttpDriver };
+
+/** The `http` workload kind: requests over HTTP/1.1, one adapter (`http`). */
+export const httpDriver: DriverDefinition<HttpWorkload> = {
+  description: 'HTTP requests, open or closed model, with per-backend tallies and key tracking',
+  workload: httpWorkloadSchema,
+  wording: { one: 'request', many: 'requests' },
+  vocabulary: {
+    errorKinds: [
+      { name: 'timeout', description: 'no answer within the timeout' },
+      { name: 'refused', description: 'connection refused' },
+      { name: 'reset', description: 'connection reset or closed mid-request' },
+      { name: 'other', description: 'any other transport error' },
+      { name: 'http_<status>', description: 'an answer with that status (http_503)', matches: /^http_[1-5]\d\d$/ },
+      { name: 'http_<class>xx', description: 'an answer with a status of that class (http_5xx)', matches: /^http_[1-5]xx$/ },
+    ],
+    tallies: { [SERVED_BY_TALLY]: { description: 'requests per responding process or backend (x-served-by)' } },
+  },
+  adapters: { http: httpAdapter },
+  checkers: [keyRemapChecker],
+  keepsHistory: (w) => normalizeRequests(w).some((r) => r.keys !== undefined),
+};

@@ -24,7 +24,7 @@ export interface HttpRequestSpec {
 }
 
 interface HttpWorkloadCommon {
-  protocol: 'http';
+  kind: 'http';
   /** A single request path (shorthand for `requests: [{ path }]`). Give `path` or `requests`. */
   path?: string;
   /** A mix of requests. Give `path` or `requests`. */
@@ -62,8 +62,8 @@ export interface ClosedHttpWorkload extends HttpWorkloadCommon {
 export type HttpWorkload = OpenHttpWorkload | ClosedHttpWorkload;
 
 /** Builds an HTTP workload, e.g. `http({ model: 'open', rate: 200, path: '/work?ms=2' })`. */
-export function http<const W extends Omit<OpenHttpWorkload, 'protocol'> | Omit<ClosedHttpWorkload, 'protocol'>>(w: W): W & { protocol: 'http' } {
-  return { protocol: 'http', ...w };
+export function http<const W extends Omit<OpenHttpWorkload, 'kind'> | Omit<ClosedHttpWorkload, 'kind'>>(w: W): W & { kind: 'http' } {
+  return { kind: 'http', ...w };
 }
 
 const requestSchema = z.strictObject({
@@ -82,7 +82,7 @@ const requestSchema = z.strictObject({
 });
 
 const common = {
-  protocol: z.literal('http'),
+  kind: z.literal('http'),
   path: z.string().startsWith('/', 'must start with /').optional(),
   requests: z.array(requestSchema).min(1).optional(),
   timeout: durationSchema.optional(),

@@ -27,6 +27,7 @@ export function toxiproxyServerSpec(runtime: 'local' | 'docker' = 'local'): Serv
     name: 'toxiproxy',
     target: 'toxiproxy',
     ports: ['api'],
+    protocols: { api: 'http' },
     local: (ctx) => ({ command: binary, args: ['-host', ctx.host, '-port', String(ctx.ports.api)] }),
     // The official image's layout: the server at /toxiproxy.
     container: (ctx) => ({ image: 'toxiproxy', command: '/toxiproxy', args: ['-host', ctx.host, '-port', String(ctx.ports.api)] }),
@@ -73,6 +74,23 @@ export class ToxiproxyControl {
     const m = /^(.*):(\d+)$/.exec(proxy.listen);
     if (!m) throw new FaultlineError('internal', `toxiproxy answered an unexpected listen address '${proxy.listen}' for link '${linkName}'`);
     return { name: linkName, listen: { host: this.reachHost, port: Number(m[2]) }, upstream, proxy };
+  }
+
+  /**
+   * Creates a proxy before the service it leads to has started, so that service can be told
+   * (and advertise) the address its clients reach it at; `connect` points it at the service
+   * once it runs. Until then a connection through it fails.
+   */
+  async reserve(proxyName: string, linkName: string): Promise<{ listen: Endpoint; connect(upstream: Endpoint): Promise<ProxiedLink> }> {
+    // Port 1 on loopback: nothing listens there, so an early connection is refused, not misrouted.
+    const early = await this.link(proxyName, linkName, { host: '127.0.0.1', port: 1 });
+    return {
+      listen: early.listen,
+      connect: async (upstream) => {
+        const proxy = await early.proxy.update({ enabled: true, listen: early.proxy.listen, upstream: `${upstream.host}:${upstream.port}` });
+        return { ...early, upstream, proxy };
+      },
+    };
   }
 
   async removeAll(): Promise<void> {

@@ -1,23 +1,24 @@
+import { mkdir } from 'node:fs/promises';
 import { cpus, platform, release, totalmem, arch } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { drivers } from '../drivers/index.ts';
-import type { LoadDriver, RecorderSlot } from '../drivers/load-driver.ts';
-import { LATE_THRESHOLD_MS } from '../drivers/http-driver.ts';
+import { join, relative } from 'node:path';
+import { endpointText } from '../base/endpoint.ts';
+import { runCheckers } from '../checkers/run-checkers.ts';
+import { metricsOf, type LoadDriver } from '../drivers/driver.ts';
+import { LATE_THRESHOLD_MS } from '../drivers/pacer.ts';
 import { FaultlineError } from '../errors.ts';
-import { Recorder } from '../metrics/recorder.ts';
-import { RESULT_SCHEMA_VERSION, type DesignResult, type Environment, type FaultRecord, type LinkInfo, type RunResult, type SecondStats, type ServiceInfo } from '../result/result.ts';
-import { LocalRuntime } from '../runtime/local-runtime.ts';
-import { DockerRuntime } from '../runtime/docker-runtime.ts';
-import type { ImageChoice } from '../runtime/images.ts';
-import type { Endpoint, Runtime, StartedService } from '../runtime/runtime.ts';
-import { clientLinkName, type Topology } from '../runtime/service-spec.ts';
-import type { LoadedScenario } from '../scenario/load-scenario.ts';
-import { judge } from '../sla/judge-design.ts';
-import { keyRemap } from '../sla/key-remap.ts';
 import type { Fault } from '../faults/fault-spec.ts';
 import { activeBetween, FaultTimeline } from '../faults/fault-timeline.ts';
-import { ToxiproxyControl, toxiproxyServerSpec, type ProxiedLink } from '../faults/toxiproxy.ts';
+import { ToxiproxyControl, toxiproxyServerSpec } from '../faults/toxiproxy.ts';
+import { MetricSink } from '../metrics/sink.ts';
+import { RESULT_SCHEMA_VERSION, type DesignResult, type Environment, type FaultRecord, type RunResult, type ScenarioAsRun, type SecondStats, type ServiceInfo } from '../result/result.ts';
+import { DockerRuntime } from '../runtime/docker-runtime.ts';
+import type { ImageChoice } from '../runtime/images.ts';
+import { LocalRuntime } from '../runtime/local-runtime.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { LoadedScenario } from '../scenario/load-scenario.ts';
+import { judge, type DesignFigures } from '../sla/judge-design.ts';
+import { drainDesign, measureWindow } from './measure-window.ts';
+import { startTopology } from './start-topology.ts';
 import { faultlineVersion } from './version.ts';
 
 /** Hooks a reporter may implement; all optional. A throwing hook is reported, never fatal. */
@@ -82,33 +83,39 @@ function environment(opts: RunOptions): Environment {
   };
 }
 
-async function sleepUntil(ms: number, signal: AbortSignal): Promise<void> {
-  const wait = ms - performance.now();
-  if (wait > 0) await sleep(wait, undefined, { signal });
-  signal.throwIfAborted();
-}
-
-/**
- * Runs every chosen design of a scenario, one after the other: start its services, warm up,
- * drive the measured window, stop everything, judge the SLA. Returns the result document.
- */
-export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Promise<RunResult> {
-  const { scenario } = loaded;
-  const startedAt = new Date().toISOString();
-  const env = environment(opts);
-  const designs: DesignResult[] = [];
-  const asRun: RunResult['scenario'] = {
+/** The scenario as run, for result.json: durations in ms, each design's client options, the workload's names. */
+function scenarioAsRun(loaded: LoadedScenario, opts: RunOptions): ScenarioAsRun {
+  const { scenario, driver } = loaded;
+  return {
     name: scenario.name,
     description: scenario.description,
     file: loaded.file,
     warmupMs: opts.warmupMs,
     durationMs: opts.durationMs,
-    designs: Object.fromEntries(opts.designs.map((d) => [d, { target: scenario.designs[d]!.target, options: scenario.designs[d]!.options ?? {} }])),
+    designs: Object.fromEntries(opts.designs.map((d) => {
+      const spec = scenario.designs[d]!;
+      return [d, { target: spec.target, options: spec.options ?? {}, ...(spec.client ? { client: spec.client } : {}) }];
+    })),
     workload: scenario.workload,
+    workloadKind: scenario.workload.kind,
+    wording: driver.wording,
+    metrics: metricsOf(driver),
     sla: loaded.sla.map((s) => s.display),
     faults: loaded.faults,
     ...(opts.timeScale !== undefined && opts.timeScale !== 1 ? { timeScale: opts.timeScale } : {}),
   };
+}
+
+/**
+ * Runs every chosen design of a scenario, one after the other (start, measure, drain, check,
+ * judge, stop), and returns the result document. A design that breaks ends the run with the
+ * designs measured so far in a partial result (`RunInterrupted`).
+ */
+export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Promise<RunResult> {
+  const startedAt = new Date().toISOString();
+  const env = environment(opts);
+  const designs: DesignResult[] = [];
+  const asRun = scenarioAsRun(loaded, opts);
   const result = (complete: boolean): RunResult => ({
     schemaVersion: RESULT_SCHEMA_VERSION,
     scenario: asRun,
@@ -120,17 +127,17 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     designs,
   });
 
-  const proxy = await startToxiproxy(loaded, opts, env);
+  const shared = await startSharedToxiproxy(loaded, opts, env);
   try {
     for (const [index, name] of opts.designs.entries()) {
       callHook(opts.hooks, 'onDesignStart', name, index, opts.designs.length);
-      const outcome = await runDesign(loaded, name, opts, env, proxy?.control);
+      const outcome = await runDesign(loaded, name, opts, env, shared?.control);
       designs.push(outcome.result);
       callHook(opts.hooks, 'onDesignEnd', outcome.result);
       if (outcome.error) throw new RunInterrupted(result(false), outcome.error);
     }
   } finally {
-    await proxy?.runtime.stopAll();
+    await shared?.runtime.stopAll();
   }
   return result(true);
 }
@@ -140,12 +147,26 @@ function faultsOf(loaded: LoadedScenario, design: string): Fault[] {
   return loaded.faults.filter((f) => !f.designs || f.designs.includes(design));
 }
 
+/** The links a fault may touch in one design: each gets a Toxiproxy proxy. */
+function proxiedLinks(faults: readonly Fault[]): Set<string> {
+  return new Set(faults.flatMap((f) => ('link' in f && f.link ? [f.link] : [])));
+}
+
+/** The runtime a design's services run in: its own, so stopping it stops exactly them. */
+function designRuntime(opts: RunOptions, design: string): Runtime {
+  const logDir = join(opts.outDir, 'logs', design);
+  return opts.runtime === 'docker'
+    ? new DockerRuntime({ runId: opts.runId, design, logDir, ...(opts.images ? { images: opts.images } : {}) })
+    : new LocalRuntime({ runId: opts.runId, logDir });
+}
+
 /**
- * One local Toxiproxy server for the run, started only when a chosen design has a fault on a
- * link. The docker runtime starts one per design instead, on that design's network.
+ * One Toxiproxy server for the whole run, for runtimes whose proxies are shared (local
+ * processes), started only when a chosen design has a fault on a link. Runtimes with a proxy
+ * per design start theirs with the design.
  */
-async function startToxiproxy(loaded: LoadedScenario, opts: RunOptions, env: Environment): Promise<{ runtime: LocalRuntime; control: ToxiproxyControl } | undefined> {
-  if (opts.runtime !== 'local' || !opts.designs.some((d) => faultsOf(loaded, d).some((f) => 'link' in f))) return undefined;
+async function startSharedToxiproxy(loaded: LoadedScenario, opts: RunOptions, env: Environment): Promise<{ runtime: Runtime; control: ToxiproxyControl } | undefined> {
+  if (opts.runtime !== 'local' || !opts.designs.some((d) => proxiedLinks(faultsOf(loaded, d)).size > 0)) return undefined;
   const runtime = new LocalRuntime({ runId: opts.runId, logDir: join(opts.outDir, 'logs') });
   try {
     return { runtime, control: await toxiproxyIn(runtime, env) };
@@ -162,53 +183,6 @@ async function toxiproxyIn(runtime: Runtime, env: Environment): Promise<Toxiprox
   return control;
 }
 
-/** The runtime a design's services run in: its own, so stopping it stops exactly them. */
-function designRuntime(opts: RunOptions, design: string): LocalRuntime | DockerRuntime {
-  const logDir = join(opts.outDir, 'logs', design);
-  return opts.runtime === 'docker'
-    ? new DockerRuntime({ runId: opts.runId, design, logDir, ...(opts.images ? { images: opts.images } : {}) })
-    : new LocalRuntime({ runId: opts.runId, logDir });
-}
-
-/**
- * Starts a design's services in order. A link a fault may touch gets a Toxiproxy proxy in
- * front of the service it leads to, and the service at its other end is given the proxy's
- * address instead; so is the load, for the client link.
- */
-async function startTopology(topology: Topology, design: string, proxied: ReadonlySet<string>, runtime: Runtime, control: ToxiproxyControl | undefined, signal: AbortSignal) {
-  const started = new Map<string, StartedService>();
-  const links = new Map<string, ProxiedLink>();
-  const services: ServiceInfo[] = [];
-  const route = async (link: string, upstream: Endpoint): Promise<Endpoint> => {
-    if (!proxied.has(link)) return upstream;
-    const p = await control!.link(`${design}/${link}`.replace(/[^A-Za-z0-9_.-]/g, '_'), link, upstream);
-    links.set(link, p);
-    return p.listen;
-  };
-  for (const spec of topology.services) {
-    signal.throwIfAborted();
-    const outgoing: Record<string, Endpoint> = {};
-    for (const l of (topology.links ?? []).filter((x) => x.from === spec.name)) {
-      const to = started.get(l.to);
-      if (!to) throw new FaultlineError('internal', `in design '${design}', service '${spec.name}' starts before '${l.to}', which its link '${l.name}' leads to`);
-      outgoing[l.name] = await route(l.name, to.peerEndpoint(l.port));
-    }
-    const svc = await runtime.start(spec, outgoing);
-    started.set(spec.name, svc);
-    services.push({ name: svc.name, target: svc.target, program: svc.program.name, version: svc.program.version, endpoints: Object.fromEntries(spec.ports.map((p) => [p, svc.url(p)])) });
-  }
-  const entry = started.get(topology.entry.service)!;
-  // The load reaches the entry directly (its bridge address in docker), or through its proxy.
-  const client = proxied.has(clientLinkName(topology))
-    ? await route(clientLinkName(topology), entry.peerEndpoint(topology.entry.port))
-    : entry.endpoint(topology.entry.port);
-  const linkInfo: LinkInfo[] = [...links.values()].map((l) => {
-    const spec = topology.links?.find((x) => x.name === l.name);
-    return { name: l.name, from: spec?.from ?? 'client', to: spec?.to ?? topology.entry.service, listen: `${l.listen.host}:${l.listen.port}`, upstream: `${l.upstream.host}:${l.upstream.port}` };
-  });
-  return { started, links, services, linkInfo, entryUrl: `http://${client.host}:${client.port}` };
-}
-
 function emptyDesign(name: string, target: string, model: 'open' | 'closed'): DesignResult {
   return {
     name,
@@ -216,10 +190,14 @@ function emptyDesign(name: string, target: string, model: 'open' | 'closed'): De
     status: 'completed',
     services: [],
     load: { model, connections: 0, sent: 0, dropped: 0, late: 0, lateThresholdMs: LATE_THRESHOLD_MS, maxDispatchLagMs: 0, lateResponses: 0 },
-    totals: { requests: 0, ok: 0, errors: 0, errorsByKind: {}, throughput: 0, latencyUs: { min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }, histogram: '' },
-    operations: {},
+    totals: { ops: 0, ok: 0, errors: 0, errorsByKind: {}, throughput: 0, latencyUs: { min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }, histogram: '' },
+    byOperation: {},
+    distributions: {},
+    counters: {},
+    tallies: {},
+    gauges: {},
     series: [],
-    servedBy: {},
+    checks: {},
     links: [],
     faults: [],
     sla: [],
@@ -227,112 +205,152 @@ function emptyDesign(name: string, target: string, model: 'open' | 'closed'): De
   };
 }
 
-async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions, env: Environment, runControl: ToxiproxyControl | undefined): Promise<{ result: DesignResult; error?: FaultlineError }> {
+/** The error a design ended with, from what aborted it. */
+function designError(err: unknown, name: string, runSignal: AbortSignal, faultFailed: AbortSignal): FaultlineError {
+  if (faultFailed.aborted) return faultFailed.reason as FaultlineError;
+  if (runSignal.aborted) return new FaultlineError('interrupted', `interrupted by ${String(runSignal.reason ?? 'a signal')} during design '${name}'`);
+  if (err instanceof FaultlineError) return err;
+  return new FaultlineError('internal', `design '${name}' failed inside faultline: ${err instanceof Error ? err.message : String(err)}`, {
+    hint: 'this is a bug in faultline, not in the scenario: please report it with the output above',
+    cause: err,
+  });
+}
+
+function statusOf(error: FaultlineError): DesignResult['status'] {
+  switch (error.code) {
+    case 'target-start':
+      return 'failed-to-start';
+    case 'internal':
+      return 'harness-error';
+    default:
+      return 'interrupted';
+  }
+}
+
+/**
+ * One design, in steps: start its topology, measure its window, drain, run its checkers,
+ * stop it, judge its SLA. Whatever fails, its services stop and what was measured is kept;
+ * an error while stopping is recorded beside the result, never instead of it.
+ */
+async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions, env: Environment, sharedControl: ToxiproxyControl | undefined): Promise<{ result: DesignResult; error?: FaultlineError }> {
+  const { driver: kind, scenario } = loaded;
   const topology = loaded.topologies[name]!;
+  const plan = loaded.plans[name]!;
   const faults = faultsOf(loaded, name);
   const runtime = designRuntime(opts, name);
-  let control = runControl;
-  const base = emptyDesign(name, loaded.scenario.designs[name]!.target, loaded.scenario.workload.model);
+  const base = emptyDesign(name, scenario.designs[name]!.target, scenario.workload.model);
+  base.client = { protocol: plan.protocol, options: plan.client };
   // A fault that fails aborts the design just like a signal does, with its own error.
   const faultFailed = new AbortController();
   const signal = AbortSignal.any([opts.signal, faultFailed.signal]);
   let driver: LoadDriver | undefined;
-  let measured: Recorder | undefined;
+  let sink: MetricSink | undefined;
   let timeline: FaultTimeline | undefined;
   let error: FaultlineError | undefined;
+  const keepsHistory = kind.keepsHistory?.(scenario.workload) ?? (kind.checkers?.length ?? 0) > 0;
+  const historyFile = keepsHistory ? join(opts.outDir, 'history', `${name}.jsonl`) : undefined;
   try {
-    const proxied = new Set(faults.flatMap((f) => ('link' in f && f.link ? [f.link] : [])));
-    if (runtime.kind === 'docker' && proxied.size > 0) control = await toxiproxyIn(runtime, env);
-    const up = await startTopology(topology, name, proxied, runtime, control, signal);
+    const proxied = proxiedLinks(faults);
+    const control = proxied.size > 0 && runtime.proxyScope === 'design' ? await toxiproxyIn(runtime, env) : sharedControl;
+    const up = await startTopology(topology, plan.entry, name, proxied, runtime, control, signal);
     base.services = up.services;
     base.links = up.linkInfo;
+    base.entry = { protocol: up.entry.protocol, endpoints: up.entry.endpoints.map((e) => endpointText(up.entry.protocol, e)) };
     callHook(opts.hooks, 'onServicesReady', name, up.services);
 
     const t0 = performance.now();
-    const windowStart = t0 + opts.warmupMs;
-    const endMs = windowStart + opts.durationMs;
-    driver = drivers[loaded.scenario.workload.protocol].create(loaded.scenario.workload, { url: up.entryUrl, endMs, warmupMs: opts.warmupMs });
-    const slot: RecorderSlot = { recorder: new Recorder(t0) };
-    env.startToFirstRequestMs ??= Math.round(performance.now());
-    driver.start(slot);
-    await sleepUntil(windowStart, signal);
-    callHook(opts.hooks, 'onWarmupEnd', name);
-    measured = new Recorder(windowStart);
-    slot.recorder = measured;
-    timeline = new FaultTimeline(faults, { links: up.links, services: up.started }, windowStart, (err) => faultFailed.abort(err));
+    const windowStartMs = t0 + opts.warmupMs;
+    const endMs = windowStartMs + opts.durationMs;
+    if (historyFile) await mkdir(join(opts.outDir, 'history'), { recursive: true });
+    sink = new MetricSink({ windowStartMs, lateThresholdMs: LATE_THRESHOLD_MS, ...(historyFile ? { historyFile } : {}) });
+    const drainMs = kind.drainMs?.(scenario.workload) ?? 0;
+    driver = kind.adapters[plan.protocol]!.create(scenario.workload, { entry: up.entry, client: plan.client, sink, warmupMs: opts.warmupMs, endMs, drainMs });
+    await driver.prepare?.();
+    timeline = new FaultTimeline(faults, { links: up.links, services: up.started }, windowStartMs, (err) => faultFailed.abort(err));
     base.faults = timeline.records;
-    timeline.start();
-    const windowSeconds = Math.ceil(opts.durationMs / 1000);
-    for (let s = 1; windowStart + s * 1000 < endMs; s++) {
-      await sleepUntil(windowStart + s * 1000, signal);
-      const row = measured.tick(performance.now());
-      const active = timeline.activeBetween((s - 1) * 1000, s * 1000);
-      if (active.length > 0) row.faults = active;
-      callHook(opts.hooks, 'onSecond', name, row, windowSeconds);
-    }
-    await sleepUntil(endMs, signal);
-    await timeline.stop();
-    measured.closeWindow(endMs);
-    await driver.stop();
-    Object.assign(base, summarizeWindow(measured, driver, timeline.records, opts.durationMs));
+    env.startToFirstRequestMs ??= Math.round(performance.now());
+    await measureWindow({
+      driver,
+      sink,
+      windowStartMs,
+      endMs,
+      timeline,
+      signal,
+      onWarmupEnd: () => callHook(opts.hooks, 'onWarmupEnd', name),
+      onSecond: (row, windowSeconds) => callHook(opts.hooks, 'onSecond', name, row, windowSeconds),
+    });
+    const drained = await drainDesign(driver, drainMs);
+    if (drained) base.drain = drained;
+    Object.assign(base, summarize(sink, driver, timeline.records));
+    if (historyFile) base.historyFile = relative(opts.outDir, historyFile);
+    base.checks = await runCheckers(kind.checkers ?? [], historyFile, timeline.records, opts.durationMs);
   } catch (err) {
-    error = faultFailed.signal.aborted
-      ? (faultFailed.signal.reason as FaultlineError)
-      : opts.signal.aborted
-        ? new FaultlineError('interrupted', `interrupted by ${String(opts.signal.reason ?? 'a signal')} during design '${name}'`)
-        : err instanceof FaultlineError ? err : new FaultlineError('internal', `design '${name}' failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    base.status = error.code === 'target-start' ? 'failed-to-start' : 'interrupted';
+    error = designError(err, name, opts.signal, faultFailed.signal);
+    base.status = statusOf(error);
     base.error = error.message;
-    if (driver && measured) {
-      measured.closeWindow(performance.now());
-      await timeline?.stop();
-      await driver.stop();
-      Object.assign(base, summarizeWindow(measured, driver, timeline?.records ?? [], opts.durationMs));
+    if (driver && sink) {
+      sink.closeWindow(performance.now());
+      await timeline?.stop().catch(() => {});
+      await driver.stop().catch(() => {});
+      Object.assign(base, summarize(sink, driver, timeline?.records ?? []));
     }
   } finally {
-    await timeline?.stop();
-    await driver?.close();
-    await runtime.stopAll();
-    // The docker runtime's own Toxiproxy went with its design; the run's one is reused.
-    await runControl?.removeAll();
-    if (runtime instanceof DockerRuntime) recordImages(env, runtime);
+    sink?.destroy();
+    await stopDesign(runtime, driver, timeline, sharedControl, base);
+    env.images = { ...env.images, ...runtime.imagesUsed() };
+    if (Object.keys(env.images).length === 0) delete env.images;
   }
-  const figures = { totals: base.totals, load: base.load, series: base.series, faults: base.faults, windowMs: opts.durationMs, servedBy: base.servedBy, keys: base.keys };
   // A line scoped to a fault that does not act on this design says nothing about it.
   const applies = new Set(faults.map((f) => f.name));
+  const figures: DesignFigures = { ...base, windowMs: opts.durationMs };
   base.sla = loaded.sla.filter((rule) => !rule.scope || applies.has(rule.scope.fault)).map((rule) => judge(rule, figures));
   base.passed = base.status === 'completed' && base.sla.every((v) => v.pass);
   return error ? { result: base, error } : { result: base };
 }
 
-function recordImages(env: Environment, runtime: DockerRuntime): void {
-  env.images = { ...env.images, ...Object.fromEntries(runtime.imagesUsed) };
+/** Stops the timeline, the driver's connections and the services; a failure here is noted on the result, not thrown. */
+async function stopDesign(runtime: Runtime, driver: LoadDriver | undefined, timeline: FaultTimeline | undefined, sharedControl: ToxiproxyControl | undefined, base: DesignResult): Promise<void> {
+  const problems: string[] = [];
+  const attempt = async (what: string, step: (() => Promise<void>) | undefined) => {
+    try {
+      await step?.();
+    } catch (err) {
+      problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  await attempt('stopping the fault timeline', timeline && (() => timeline.stop()));
+  await attempt('closing the load driver', driver && (() => driver.close()));
+  await attempt('stopping the services', () => runtime.stopAll());
+  // A runtime with its own Toxiproxy stopped it with the design; the shared one is reused.
+  await attempt('removing the proxies', sharedControl && (() => sharedControl.removeAll()));
+  if (problems.length > 0) base.error = [base.error, `after the window: ${problems.join('; ')}`].filter(Boolean).join('; ');
 }
 
-function summarizeWindow(measured: Recorder, driver: LoadDriver, faults: readonly FaultRecord[], windowMs: number): Pick<DesignResult, 'totals' | 'operations' | 'servedBy' | 'series' | 'load' | 'keys'> {
-  const { totals, operations, servedBy, lateResponses } = measured.finish();
-  const keys = keyRemap(measured.keySeconds, faults, windowMs);
-  const s = measured.sends;
-  const series = measured.series.map((row) => {
+/** The window's figures from the sink, with each second's active faults and the load as delivered. */
+function summarize(sink: MetricSink, driver: LoadDriver, faults: readonly FaultRecord[]): Pick<DesignResult, 'totals' | 'byOperation' | 'distributions' | 'counters' | 'tallies' | 'gauges' | 'series' | 'load'> {
+  const s = sink.finish();
+  const series = s.series.map((row): SecondStats => {
     const active = activeBetween(faults, row.second * 1000, (row.second + 1) * 1000);
     return active.length > 0 ? { ...row, faults: active } : row;
   });
   return {
-    ...(keys ? { keys } : {}),
-    totals,
-    operations,
-    servedBy,
+    totals: s.totals,
+    byOperation: s.byOperation,
+    distributions: s.distributions,
+    counters: s.counters,
+    tallies: s.tallies,
+    gauges: s.gauges,
     series,
     load: {
       model: driver.model,
       ...(driver.targetRate !== undefined ? { targetRate: driver.targetRate } : {}),
       connections: driver.connections,
-      sent: s.sent,
-      dropped: s.dropped,
-      late: s.late,
+      sent: s.sends.sent,
+      dropped: s.sends.dropped,
+      late: s.sends.late,
       lateThresholdMs: LATE_THRESHOLD_MS,
-      maxDispatchLagMs: Math.round(s.maxLagMs * 10) / 10,
-      lateResponses,
+      maxDispatchLagMs: s.sends.maxLagMs,
+      lateResponses: s.lateResponses,
     },
   };
 }

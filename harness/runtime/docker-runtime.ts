@@ -6,7 +6,7 @@ import { join, posix } from 'node:path';
 import { GenericContainer, getContainerRuntimeClient, ImageName, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { chooseImages, type ImageChoice } from './images.ts';
 import { FaultlineError } from '../errors.ts';
-import type { Endpoint, Runtime, StartedService } from './runtime.ts';
+import type { Endpoint, Runtime, StartedService, StartOptions } from './runtime.ts';
 import { portNumber, type ContainerProcess, type ServiceSpec } from './service-spec.ts';
 
 /** Every container and network faultline creates carries this label (its value: the run id). */
@@ -65,13 +65,14 @@ export interface DockerRuntimeOptions {
  */
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
+  readonly proxyScope = 'design' as const;
   private readonly services: DockerService[] = [];
   private readonly opts: DockerRuntimeOptions;
   private readonly images: ImageChoice;
   private network: { id: string; name: string } | undefined;
   private networkCreating: Promise<{ id: string; name: string }> | undefined;
   /** Image tag → its id (and repo digest when pulled), for result.json. */
-  readonly imagesUsed = new Map<string, string>();
+  private readonly images_ = new Map<string, string>();
 
   constructor(opts: DockerRuntimeOptions) {
     this.opts = opts;
@@ -90,14 +91,20 @@ export class DockerRuntime implements Runtime {
     return this.networkCreating;
   }
 
-  async start(spec: ServiceSpec, links: Record<string, Endpoint> = {}): Promise<StartedService> {
+  imagesUsed(): Record<string, string> {
+    return Object.fromEntries(this.images_);
+  }
+
+  async start(spec: ServiceSpec, opts: StartOptions = {}): Promise<StartedService> {
     if (!spec.container) {
       throw new FaultlineError('setup', `service '${spec.name}' (${spec.target}) has no container form, so it cannot run in the docker runtime`, { hint: 'use --runtime local' });
     }
     const client = await getContainerRuntimeClient();
     const network = await this.ensureNetwork(client);
     const ports = Object.fromEntries(spec.ports.map((p, i) => [p, FIRST_PORT + i]));
-    const proc = spec.container({ dir: CONTAINER_DIR, host: '0.0.0.0', ports, links });
+    // Other containers reach a service by its network alias, which is known before it starts.
+    const advertised = Object.fromEntries(spec.ports.map((p) => [p, opts.advertised?.[p] ?? { host: spec.name, port: ports[p]! }]));
+    const proc = spec.container({ dir: CONTAINER_DIR, host: '0.0.0.0', ports, links: opts.links ?? {}, advertised });
     const image = this.images[proc.image];
     const logFile = join(await mkdtemp(join(tmpdir(), `faultline-${this.opts.runId}-${spec.name}-`)), `${spec.name}.log`);
     const service = new DockerService(spec, proc, image, network.name, ports, logFile, this.opts);
@@ -108,7 +115,7 @@ export class DockerRuntime implements Runtime {
       await service.stop();
       throw err;
     }
-    this.imagesUsed.set(image, await imageId(client, image));
+    this.images_.set(image, await imageId(client, image));
     return service;
   }
 

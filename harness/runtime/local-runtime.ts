@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError } from '../errors.ts';
-import type { Endpoint, Runtime, StartedService } from './runtime.ts';
+import type { Endpoint, Runtime, StartedService, StartOptions } from './runtime.ts';
 import { portNumber, type ServiceSpec } from './service-spec.ts';
 
 const HOST = '127.0.0.1';
@@ -65,6 +65,7 @@ export interface LocalRuntimeOptions {
  */
 export class LocalRuntime implements Runtime {
   readonly kind = 'local' as const;
+  readonly proxyScope = 'run' as const;
   private readonly services: LocalService[] = [];
   private readonly opts: LocalRuntimeOptions;
 
@@ -73,11 +74,12 @@ export class LocalRuntime implements Runtime {
     installExitHook();
   }
 
-  async start(spec: ServiceSpec, links: Record<string, Endpoint> = {}): Promise<StartedService> {
+  async start(spec: ServiceSpec, opts: StartOptions = {}): Promise<StartedService> {
     const ports: Record<string, number> = {};
     for (const p of spec.ports) ports[p] = await freePort();
+    const advertised = Object.fromEntries(spec.ports.map((p) => [p, opts.advertised?.[p] ?? { host: HOST, port: ports[p]! }]));
     const dir = await mkdtemp(join(tmpdir(), `faultline-${this.opts.runId}-${spec.name}-`));
-    const service = new LocalService(spec, dir, ports, links, this.opts);
+    const service = new LocalService(spec, dir, ports, { links: opts.links ?? {}, advertised }, this.opts);
     this.services.push(service);
     try {
       await service.launch();
@@ -91,6 +93,10 @@ export class LocalRuntime implements Runtime {
   async stopAll(): Promise<void> {
     // Reverse start order: entry points (load balancers) go before what they front.
     for (const s of [...this.services].reverse()) await s.stop();
+  }
+
+  imagesUsed(): Record<string, string> {
+    return {};
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -110,14 +116,14 @@ class LocalService implements StartedService {
   private readonly spec: ServiceSpec;
   private readonly dir: string;
   private readonly ports: Record<string, number>;
-  private readonly links: Record<string, Endpoint>;
+  private readonly given: { links: Record<string, Endpoint>; advertised: Record<string, Endpoint> };
   private readonly opts: LocalRuntimeOptions;
 
-  constructor(spec: ServiceSpec, dir: string, ports: Record<string, number>, links: Record<string, Endpoint>, opts: LocalRuntimeOptions) {
+  constructor(spec: ServiceSpec, dir: string, ports: Record<string, number>, given: { links: Record<string, Endpoint>; advertised: Record<string, Endpoint> }, opts: LocalRuntimeOptions) {
     this.spec = spec;
     this.dir = dir;
     this.ports = ports;
-    this.links = links;
+    this.given = given;
     this.opts = opts;
     this.name = spec.name;
     this.target = spec.target;
@@ -139,7 +145,7 @@ class LocalService implements StartedService {
 
   /** Spawns the process and waits for readiness; throws a target-start error with the log tail. */
   async launch(): Promise<void> {
-    const proc = this.spec.local({ dir: this.dir, host: HOST, ports: this.ports, links: this.links });
+    const proc = this.spec.local({ dir: this.dir, host: HOST, ports: this.ports, ...this.given });
     for (const [rel, content] of Object.entries(proc.files ?? {})) {
       const file = join(this.dir, rel);
       await mkdir(dirname(file), { recursive: true });

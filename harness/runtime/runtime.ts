@@ -34,14 +34,26 @@ export interface StartedService extends AsyncDisposable {
   readonly program: { name: string; version: string };
 }
 
+/** What a service is given when it starts, besides its own ports. */
+export interface StartOptions {
+  /** Where the service reaches each of its outgoing links (by link name). */
+  links?: Record<string, Endpoint>;
+  /** For ports whose clients come through a proxy: the proxy's address, which the service may advertise. */
+  advertised?: Record<string, Endpoint>;
+}
+
 /** Where services run: `local` processes or `docker` containers, behind the same face. */
 export interface Runtime extends AsyncDisposable {
   readonly kind: 'local' | 'docker';
   /**
-   * Starts one service and waits until it is ready; on failure stops what it started and throws.
-   * `links` says where the service reaches each of its outgoing links.
+   * Where fault proxies live for this runtime's designs: `run` shares one Toxiproxy server among
+   * every design of a run (local processes), `design` starts one per design on its own network.
    */
-  start(spec: ServiceSpec, links?: Record<string, Endpoint>): Promise<StartedService>;
+  readonly proxyScope: 'run' | 'design';
+  /** Starts one service and waits until it is ready; on failure stops what it started and throws. */
+  start(spec: ServiceSpec, opts?: StartOptions): Promise<StartedService>;
   /** Stops every service this runtime started and removes their files. Idempotent. */
   stopAll(): Promise<void>;
+  /** The images it ran, tag → id (a container runtime); none for local processes. */
+  imagesUsed(): Record<string, string>;
 }

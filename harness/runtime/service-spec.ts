@@ -15,6 +15,13 @@ export interface LocalContext {
    * when a fault may touch the link, else the other service directly.
    */
   links: Record<string, { host: string; port: number }>;
+  /**
+   * For each named port, the address its clients reach it at: the Toxiproxy proxy's listen
+   * address when a fault may touch the client link to it (so a server that advertises itself,
+   * like a Kafka broker, sends its clients through the proxy), else its own address (in the
+   * docker runtime: its network alias). Known before the service starts.
+   */
+  advertised: Record<string, { host: string; port: number }>;
 }
 
 /** How to run a service as a local process; computed fresh at every start. */
@@ -52,6 +59,8 @@ export interface ServiceSpec {
   target: string;
   /** Named ports the service listens on; the first is its main one. */
   ports: readonly string[];
+  /** The protocol each named port speaks (`http`, `grpc`, `redis`); result.json records endpoints as `<protocol>://host:port`. Default `tcp`. */
+  protocols?: Readonly<Record<string, string>>;
   local(ctx: LocalContext): LocalProcess;
   /** How to run it as a container; a target without one runs in the local runtime only. */
   container?(ctx: ContainerContext): ContainerProcess;
@@ -76,24 +85,52 @@ export interface LinkSpec {
   port?: string;
 }
 
+/** A service's named port. */
+export interface PortRef {
+  service: string;
+  port: string;
+}
+
+/**
+ * Where the load reaches a design in one protocol: every endpoint it may use (one server, a
+ * cluster's brokers, five independent Redis masters). A driver uses all of them.
+ */
+export interface EntrySpec {
+  /** `http`, `grpc`, `amqp`, `kafka`, `redis`, … */
+  protocol: string;
+  endpoints: readonly PortRef[];
+}
+
 /**
  * A design's services in start order (a service after those its links lead to), its links,
- * and the endpoint the load is driven at. The load's own link is `client-><entry service>`.
+ * and its entries: the protocols the load may speak to it, the preferred one first. The load's
+ * own link to each entry service is `client-><service>`.
  */
 export interface Topology {
   services: ServiceSpec[];
   links?: LinkSpec[];
-  entry: { service: string; port: string };
+  entries: readonly EntrySpec[];
 }
 
-/** The name of the link from the load generator to a design's entry. */
-export function clientLinkName(topology: Topology): string {
-  return `client->${topology.entry.service}`;
+/** An entry of one protocol at one service's port. */
+export function entryAt(protocol: string, service: string, port: string): EntrySpec {
+  return { protocol, endpoints: [{ service, port }] };
 }
 
-/** Every link name of a topology, the client's first. */
+/** The name of the link from the load generator to one service. */
+export function clientLinkName(service: string): string {
+  return `client->${service}`;
+}
+
+/** The protocols a topology's entries speak, preferred first. */
+export function entryProtocols(topology: Topology): string[] {
+  return topology.entries.map((e) => e.protocol);
+}
+
+/** Every link name of a topology: the client's (one per entry service), then the services'. */
 export function linkNames(topology: Topology): string[] {
-  return [clientLinkName(topology), ...(topology.links ?? []).map((l) => l.name)];
+  const clients = [...new Set(topology.entries.flatMap((e) => e.endpoints.map((p) => clientLinkName(p.service))))];
+  return [...clients, ...(topology.links ?? []).map((l) => l.name)];
 }
 
 /** The number of a service's named port (default its first); a name it does not have is an error naming the valid ones. */

@@ -53,8 +53,23 @@ function httpStatus(ep: Endpoint, path: string): Promise<number | undefined> {
   });
 }
 
+/**
+ * A protocol's own readiness check (Redis PING, an AMQP handshake, Kafka metadata, gRPC
+ * health): called with the endpoint of the named port until it resolves true. It lives with its
+ * target; it should give up on its own within about a second so the wait can try again.
+ */
+export type Probe = (endpoint: Endpoint, signal: AbortSignal) => Promise<boolean>;
+
 /** Readiness strategies, after testcontainers' `Wait`. */
 export const Wait = {
+  /** Ready when a protocol probe answers true on the named port; `describe` names it for errors (`Redis PING`). */
+  forProbe(describe: string, probe: Probe, opts: { port?: string; timeoutMs?: number } = {}): WaitStrategy {
+    return {
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      describe: () => `${describe} on port ${opts.port ?? '(main)'}`,
+      waitUntilReady: (p) => poll(p, () => probe(p.endpoint(opts.port), p.signal).catch(() => false)),
+    };
+  },
   /** Ready when a TCP connection to the named port succeeds. */
   forTcp(port?: string, timeoutMs = DEFAULT_TIMEOUT_MS): WaitStrategy {
     return {

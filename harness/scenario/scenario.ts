@@ -23,7 +23,11 @@ export type ScopedSla = ({ before: string; during?: never; after?: never } | { d
   until?: string[];
 };
 
-/** The load a scenario drives through every design. One protocol per scenario. */
+/**
+ * The load a scenario drives through every design: one workload kind per scenario (`http`
+ * today), so every design gets the same load; each design's target says which protocol its
+ * entry speaks, and the kind's driver speaks it through its adapter for that protocol.
+ */
 export type Workload = HttpWorkload;
 
 /**

@@ -1,13 +1,15 @@
 import { defaultImages, type ImageKey } from '../runtime/images.ts';
 import { z } from 'zod';
 import { targets } from '../../targets/index.ts';
-import { drivers } from '../drivers/index.ts';
+import { driverOf, drivers } from '../drivers/index.ts';
+import type { DriverDefinition } from '../drivers/driver.ts';
 import { faultSchema, type Fault } from '../faults/fault-spec.ts';
-import { linkNames, type Topology } from '../runtime/service-spec.ts';
-import { parseSla, SlaSyntaxError, type SlaExpression } from '../sla/sla-grammar.ts';
-import { judgesOneSecond, type SlaRule } from '../sla/sla-rule.ts';
+import { entryProtocols, linkNames, type EntrySpec, type Topology } from '../runtime/service-spec.ts';
+import { buildRegistry } from '../sla/metric-registry.ts';
+import { parseSlaRules } from '../sla/parse-sla-rules.ts';
+import type { SlaRule } from '../sla/sla-rule.ts';
 import { formatDuration, parseDuration } from '../base/duration.ts';
-import type { Scenario, ScopedSla } from './scenario.ts';
+import type { Scenario } from './scenario.ts';
 import { durationSchema } from '../base/schema-helpers.ts';
 
 /** One problem found in a scenario: where (a field path such as `designs.single.options.workers`) and what. */
@@ -25,6 +27,18 @@ export interface ValidScenario {
   faults: Fault[];
   /** Each design's topology (computed once, from its validated options). */
   topologies: Record<string, Topology>;
+  /** The workload's driver. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  driver: DriverDefinition<any>;
+  /** Per design: the protocol the load speaks to it, that entry, and the client options for its adapter (defaults filled). */
+  plans: Record<string, DesignPlan>;
+}
+
+/** How the load reaches one design. */
+export interface DesignPlan {
+  protocol: string;
+  entry: EntrySpec;
+  client: Record<string, unknown>;
 }
 
 const DEFAULT_WARMUP = '2s';
@@ -33,8 +47,8 @@ const designName = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const shape = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and - (it names the output folder)'),
   description: z.string().min(1, 'say in a sentence what question this scenario answers'),
-  designs: z.record(z.string(), z.strictObject({ target: z.string(), options: z.unknown().optional() })),
-  workload: z.looseObject({ protocol: z.string() }),
+  designs: z.record(z.string(), z.strictObject({ target: z.string(), options: z.unknown().optional(), protocol: z.string().optional(), client: z.record(z.string(), z.unknown()).optional() })),
+  workload: z.looseObject({ kind: z.string() }),
   warmup: durationSchema.optional(),
   duration: durationSchema,
   sla: z.array(z.union([z.string(), z.strictObject({
@@ -95,19 +109,28 @@ export function validateScenario(input: unknown): { ok: true; value: ValidScenar
     if (options.success) topologies[name] = (def.topology as (o: unknown) => Topology)(options.data);
   }
 
-  const workload = raw.workload as { protocol?: unknown } | undefined;
-  if (typeof workload?.protocol === 'string') {
-    const driver = (drivers as Record<string, (typeof drivers)[keyof typeof drivers]>)[workload.protocol];
-    if (!driver) problems.push({ path: 'workload.protocol', message: `unknown protocol '${workload.protocol}'; valid protocols: ${oneOf(Object.keys(drivers))}` });
+  const workload = raw.workload as { kind?: unknown; protocol?: unknown } | undefined;
+  const driver = typeof workload?.kind === 'string' ? driverOf(workload.kind) : undefined;
+  if (typeof workload?.kind === 'string') {
+    if (!driver) problems.push({ path: 'workload.kind', message: `unknown workload kind '${workload.kind}'; valid kinds: ${oneOf(Object.keys(drivers))}` });
     else collect(problems, ['workload'], driver.workload.safeParse(workload));
+  } else if (workload?.protocol !== undefined) {
+    problems.push({ path: 'workload.protocol', message: "a workload names its kind, not a protocol: write kind: 'http' (the http(...) builder does), and let each design's target say which protocol it speaks" });
+  }
+  const plans: Record<string, DesignPlan> = {};
+  if (driver) {
+    for (const [name, topology] of Object.entries(topologies)) {
+      const plan = planDesign(name, designs[name]!, topology, driver, String(workload!.kind), problems);
+      if (plan) plans[name] = plan;
+    }
   }
 
   const faults = top.success ? ((raw.faults ?? []) as Fault[]) : [];
   const durationMs = typeof raw.duration === 'string' ? parseDuration(raw.duration) : undefined;
   checkFaults(faults, Object.keys(designs), topologies, problems);
   if (durationMs !== undefined) problems.push(...checkTimeline(faults, durationMs, 'duration'));
-  const sla = parseSlaRules(Array.isArray(raw.sla) ? raw.sla : [], faults, problems);
-  if (problems.length > 0 || !top.success) return { ok: false, problems };
+  const sla = driver ? parseSlaRules(Array.isArray(raw.sla) ? raw.sla : [], faults.map((f) => f.name), buildRegistry(driver), problems) : [];
+  if (problems.length > 0 || !top.success || !driver) return { ok: false, problems };
   const scenario = input as Scenario;
   return {
     ok: true,
@@ -118,8 +141,34 @@ export function validateScenario(input: unknown): { ok: true; value: ValidScenar
       sla,
       faults,
       topologies,
+      driver,
+      plans,
     },
   };
+}
+
+/**
+ * The protocol the load speaks to a design: the one it asks for, or the first its target speaks
+ * that the workload has an adapter for; and its client options, checked by that adapter.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function planDesign(name: string, design: { target?: unknown; protocol?: unknown; client?: unknown }, topology: Topology, driver: DriverDefinition<any>, kind: string, problems: Problem[]): DesignPlan | undefined {
+  const speaks = entryProtocols(topology);
+  const supported = Object.keys(driver.adapters);
+  const asked = typeof design.protocol === 'string' ? design.protocol : undefined;
+  if (asked !== undefined && !speaks.includes(asked)) {
+    problems.push({ path: `designs.${name}.protocol`, message: `design '${name}' (target ${String(design.target)}) does not speak '${asked}'; it speaks ${oneOf(speaks)}` });
+    return undefined;
+  }
+  const protocol = asked !== undefined ? (supported.includes(asked) ? asked : undefined) : speaks.find((p) => supported.includes(p));
+  if (protocol === undefined) {
+    problems.push({ path: `designs.${name}`, message: `design '${name}' (target ${String(design.target)}) speaks ${oneOf(asked !== undefined ? [asked] : speaks)}, but the '${kind}' workload speaks ${oneOf(supported)}; choose a target that speaks one of those, or another workload kind` });
+    return undefined;
+  }
+  const parsed = driver.adapters[protocol]!.client.safeParse(design.client ?? {});
+  collect(problems, ['designs', name, 'client'], parsed);
+  if (!parsed.success) return undefined;
+  return { protocol, entry: topology.entries.find((e) => e.protocol === protocol)!, client: parsed.data as Record<string, unknown> };
 }
 
 /** Fault names are unique; each names designs, links and services that exist where it applies. */
@@ -157,69 +206,4 @@ export function checkTimeline(faults: readonly Fault[], durationMs: number, dura
     else if (at + len > durationMs) problems.push({ path: `faults[${i}].for`, message: `fault '${f.name}' ends at ${formatDuration(at + len)}, after the ${formatDuration(durationMs)} window (${durationField}) ends` });
   });
   return problems;
-}
-
-function parse(line: string, path: string, problems: Problem[]): SlaExpression | undefined {
-  try {
-    return parseSla(line);
-  } catch (err) {
-    if (!(err instanceof SlaSyntaxError)) throw err;
-    problems.push({ path, message: err.message });
-    return undefined;
-  }
-}
-
-/** Parses one plain or fault-scoped SLA entry (index `i`), reporting its problems. */
-function parseSlaEntry(entry: unknown, i: number, faultNames: readonly string[], problems: Problem[]): SlaRule | undefined {
-  if (typeof entry === 'string') {
-    const expr = parse(entry, `sla[${i}]`, problems);
-    if (expr?.metric.kind === 'recovery') problems.push({ path: `sla[${i}]`, message: "recovery is measured after a fault: write { after: '<fault>', check: 'recovery < 3s' }" });
-    else if (expr?.metric.kind === 'remapped') problems.push({ path: `sla[${i}]`, message: "remapped is measured around a fault: write { during: '<fault>', check: 'remapped < 40%' }" });
-    else return expr && { expr, display: expr.source };
-    return undefined;
-  }
-  if (typeof entry !== 'object' || entry === null) return undefined;
-  const e = entry as ScopedSla;
-  const kinds = (['before', 'during', 'after'] as const).filter((k) => e[k] !== undefined);
-  if (kinds.length !== 1) {
-    problems.push({ path: `sla[${i}]`, message: "a scoped SLA line names one fault with exactly one of before, during or after, e.g. { during: 'slow', check: 'p99 < 250ms' }" });
-    return undefined;
-  }
-  const kind = kinds[0]!;
-  const fault = e[kind]!;
-  if (!faultNames.includes(fault)) problems.push({ path: `sla[${i}].${kind}`, message: `no fault named '${fault}'; faults: ${faultNames.length ? oneOf(faultNames) : '(none)'}` });
-  if (e.for !== undefined && kind !== 'after') problems.push({ path: `sla[${i}].for`, message: 'for goes with after (how long after the fault to judge)' });
-  const expr = parse(e.check, `sla[${i}].check`, problems);
-  if (!expr) return undefined;
-  const isRecovery = expr.metric.kind === 'recovery';
-  if (isRecovery && kind !== 'after') problems.push({ path: `sla[${i}].check`, message: `recovery is measured after a fault: use after: '${fault}'` });
-  if (expr.metric.kind === 'remapped' && kind === 'before') problems.push({ path: `sla[${i}].check`, message: `remapped compares with before the fault: use during: '${fault}' or after: '${fault}'` });
-  if (e.until !== undefined && !isRecovery) problems.push({ path: `sla[${i}].until`, message: 'until goes with a recovery check' });
-  const until: SlaExpression[] = [];
-  for (const [j, u] of (isRecovery ? e.until ?? [] : []).entries()) {
-    const p = parse(u, `sla[${i}].until[${j}]`, problems);
-    if (p && !judgesOneSecond(p)) problems.push({ path: `sla[${i}].until[${j}]`, message: `'${u}' cannot judge a single second; use latency or error lines` });
-    else if (p) until.push(p);
-  }
-  const forMs = e.for === undefined ? undefined : parseDuration(e.for);
-  return {
-    expr,
-    display: `${kind} ${fault}${forMs !== undefined ? ` (${formatDuration(forMs)})` : ''}: ${expr.source}`,
-    scope: { kind, fault, ...(forMs !== undefined ? { forMs } : {}) },
-    ...(isRecovery && e.until ? { until } : {}),
-  };
-}
-
-/** Parses plain and fault-scoped SLA lines; recovery gets its thresholds (given, or the whole-run lines). */
-function parseSlaRules(entries: readonly unknown[], faults: readonly Fault[], problems: Problem[]): SlaRule[] {
-  const faultNames = faults.map((f) => f.name);
-  const parsed = entries.map((entry, i) => parseSlaEntry(entry, i, faultNames, problems));
-  // Recovery without its own thresholds means "back inside the whole-run latency and error lines".
-  const wholeRun = parsed.filter((r): r is SlaRule => r !== undefined && !r.scope && judgesOneSecond(r.expr)).map((r) => r.expr);
-  return parsed.flatMap((r, i) => {
-    if (!r) return [];
-    if (r.expr.metric.kind !== 'recovery' || r.until) return [r];
-    if (wholeRun.length === 0) problems.push({ path: `sla[${i}]`, message: "recovery needs thresholds: give until: ['p99 < 100ms', 'errors < 1%'], or whole-run latency or error lines" });
-    return [{ ...r, until: wholeRun }];
-  });
 }

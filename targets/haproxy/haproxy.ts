@@ -108,6 +108,7 @@ export const haproxyTarget: TargetDefinition<HaproxyOptions> = {
       name: 'lb',
       target: 'haproxy',
       ports: ['http'],
+      protocols: { http: 'http' },
       stopSignal: 'SIGUSR1',
       local: (ctx) => ({
         command: 'haproxy',

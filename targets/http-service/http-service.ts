@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Wait } from '../../harness/runtime/wait.ts';
-import type { ServiceSpec } from '../../harness/runtime/service-spec.ts';
+import { entryAt, type ServiceSpec } from '../../harness/runtime/service-spec.ts';
 import { nodeProgram, nodeService, type TargetDefinition } from '../target.ts';
 
 export interface HttpServiceOptions {
@@ -23,6 +23,7 @@ export function httpServiceSpec(name = 'service', opts: { servedBy?: 'name' | 'p
     name,
     target: 'http-service',
     ports: ['http'],
+    protocols: { http: 'http' },
     ...nodeService([httpServiceServerFile], (ctx) => ({ HOST: ctx.host, PORT: String(ctx.ports.http), ...(opts.servedBy === 'name' ? { SERVED_BY: name } : {}) })),
     ready: Wait.forHttp('/health'),
     program: nodeProgram,
@@ -35,7 +36,7 @@ export const httpServiceTarget: TargetDefinition<HttpServiceOptions> = {
   options: z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and -').optional() }),
   topology: (o) => {
     const name = o.name ?? 'service';
-    return { services: [httpServiceSpec(name)], entry: { service: name, port: 'http' } };
+    return { services: [httpServiceSpec(name)], entries: [entryAt('http', name, 'http')] };
   },
 };
 

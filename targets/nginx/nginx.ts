@@ -124,6 +124,7 @@ export function nginxService(name: string, target: string, ready: WaitStrategy, 
     name,
     target,
     ports: ['http'],
+    protocols: { http: 'http' },
     stopSignal: 'SIGQUIT',
     local: (ctx) => ({
       command: 'nginx',

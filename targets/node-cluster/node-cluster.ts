@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Wait } from '../../harness/runtime/wait.ts';
+import { entryAt } from '../../harness/runtime/service-spec.ts';
 import { httpServiceServerFile } from '../http-service/http-service.ts';
 import { nodeProgram, nodeService, type TargetDefinition } from '../target.ts';
 
@@ -27,6 +28,7 @@ export const nodeClusterTarget: TargetDefinition<NodeClusterOptions> = {
         name: 'cluster',
         target: 'node-cluster',
         ports: ['http'],
+        protocols: { http: 'http' },
         ...nodeService(['node-cluster/node-cluster-primary.ts', httpServiceServerFile], (ctx) => ({
           HOST: ctx.host,
           PORT: String(ctx.ports.http),
@@ -37,7 +39,7 @@ export const nodeClusterTarget: TargetDefinition<NodeClusterOptions> = {
         ready: Wait.forAll([Wait.forLog(/listening on/, { times: workers }), Wait.forHttp('/health')]),
         program: nodeProgram,
       }],
-      entry: { service: 'cluster', port: 'http' },
+      entries: [entryAt('http', 'cluster', 'http')],
     };
   },
 };

@@ -1,5 +1,13 @@
-import type { FaultRecord, KeyRemap } from '../result/result.ts';
-import { scopeSeconds } from './judge-design.ts';
+import type { FaultRecord } from '../result/result.ts';
+import { scopeSeconds } from '../sla/judge-design.ts';
+import type { CheckerDefinition, CheckInput } from './checker.ts';
+
+/** How a fault moved request keys between backends: the fraction moved during it and after it, per fault. */
+export interface KeyRemap {
+  /** Distinct keys seen. */
+  keys: number;
+  byFault: Record<string, { during: number | null; after: number | null }>;
+}
 
 /** For each key, the backend that served it last within seconds [from, to). */
 function lastBackend(keySeconds: readonly ReadonlyMap<string, string>[], from: number, to: number): Map<string, string> {
@@ -47,4 +55,38 @@ export function keyRemap(keySeconds: readonly ReadonlyMap<string, string>[], fau
     };
   }
   return { keys: all.size, byFault };
+}
+
+/** Per second of the window, which backend served each key last in it, from history records `{ key, by }`. */
+export async function keySecondsOf(input: Pick<CheckInput, 'history' | 'windowMs'>): Promise<Map<string, string>[]> {
+  const seconds: Map<string, string>[] = Array.from({ length: Math.ceil(input.windowMs / 1000) }, () => new Map());
+  for await (const r of input.history()) {
+    if (typeof r.key !== 'string' || typeof r.by !== 'string' || r.t < 0) continue;
+    seconds[Math.floor(r.t / 1000)]?.set(r.key, r.by);
+  }
+  return seconds;
+}
+
+/**
+ * The load-balancer key-remap analysis as a checker: `remapped` (per fault, the fraction of
+ * keys served by another backend than before it) and `keys` (distinct keys seen).
+ */
+export const keyRemapChecker: CheckerDefinition = {
+  name: 'key-remap',
+  counts: {
+    remapped: { description: 'keys served by another backend than before the fault / keys seen in both', unit: 'fraction', better: 'lower', scope: 'fault' },
+    keys: { description: 'distinct request keys seen in the window', unit: 'count', better: 'neither' },
+  },
+  async check(input) {
+    const remap = keyRemap(await keySecondsOf(input), input.faults, input.windowMs);
+    const examples = Object.entries(remap?.byFault ?? {}).map(([fault, v]) => `${fault}: ${fmt(v.during)} of keys moved during it, ${fmt(v.after)} after it`);
+    return {
+      remapped: { value: null, byFault: remap?.byFault ?? {}, examples },
+      keys: { value: remap?.keys ?? 0, examples: [] },
+    };
+  },
+};
+
+function fmt(x: number | null): string {
+  return x === null ? 'none to compare' : `${+(x * 100).toPrecision(3)}%`;
 }

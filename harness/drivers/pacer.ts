@@ -1,0 +1,145 @@
+import { parseDuration } from '../base/duration.ts';
+import type { MetricSink } from '../metrics/sink.ts';
+import { ArrivalSchedule } from './arrival-schedule.ts';
+import type { Duration } from '../base/duration.ts';
+
+/** A send dispatched more than this after its intended time counts as late (ms). */
+export const LATE_THRESHOLD_MS = 10;
+
+/** Operations in flight, and a way to wait (bounded) until none are. */
+export class InFlight {
+  count = 0;
+  private waiters: (() => void)[] = [];
+  readonly done = (): void => {
+    this.count--;
+    if (this.count === 0) for (const w of this.waiters.splice(0)) w();
+  };
+
+  /** Resolves when nothing is in flight, or after `boundMs`. */
+  drained(boundMs: number): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, boundMs);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Sends operation number `k`, due at `dueMs` (performance.now() clock); calls `done` exactly once when it finished. */
+export type SendOne = (k: number, dueMs: number, done: () => void) => void;
+
+/** The open model's schedule as a workload states it. */
+export interface OpenLoad {
+  /** Operations per second at the start (and during warm-up). */
+  rate: number;
+  /** Ramps after warm-up, each linear from the previous rate to `target` over `duration`. */
+  stages?: { duration: Duration; target: number }[];
+  /** Operations in flight at most; a send beyond it is dropped and counted. */
+  maxInFlight?: number;
+}
+
+/**
+ * The open model for every driver: operation k is due at the schedule's time, whatever the
+ * target does; each send records its lag behind that time, and latency counts from it. A send
+ * that would exceed the in-flight cap is dropped and counted, never queued.
+ */
+export class OpenPacer {
+  readonly targetRate: number;
+  private readonly schedule: ArrivalSchedule;
+  private readonly maxInFlight: number;
+  private readonly inFlight = new InFlight();
+  private readonly endMs: number;
+  private readonly sink: MetricSink;
+  private readonly send: SendOne;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(load: OpenLoad, opts: { warmupMs: number; endMs: number; sink: MetricSink; send: SendOne }) {
+    this.targetRate = load.rate;
+    this.maxInFlight = load.maxInFlight ?? 10_000;
+    this.schedule = new ArrivalSchedule(load.rate, opts.warmupMs, (load.stages ?? []).map((s) => ({ durationMs: parseDuration(s.duration)!, target: s.target })));
+    this.endMs = opts.endMs;
+    this.sink = opts.sink;
+    this.send = opts.send;
+  }
+
+  start(): void {
+    const origin = performance.now();
+    let k = 0;
+    const pump = (): void => {
+      this.timer = undefined;
+      if (this.stopped) return;
+      const now = performance.now();
+      for (;;) {
+        const due = origin + this.schedule.timeOf(k);
+        if (due > now || due >= this.endMs) break;
+        const index = k++;
+        if (this.inFlight.count >= this.maxInFlight) {
+          this.sink.dropped(due);
+          continue;
+        }
+        this.sink.sent(due, now - due);
+        this.inFlight.count++;
+        this.send(index, due, this.inFlight.done);
+      }
+      const next = origin + this.schedule.timeOf(k);
+      if (next >= this.endMs) return;
+      this.timer = setTimeout(pump, Math.max(0, next - performance.now()));
+    };
+    pump();
+  }
+
+  /** Stops sending and waits until what is in flight finished, at most `boundMs`. */
+  async stop(boundMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.inFlight.drained(boundMs);
+  }
+}
+
+/**
+ * The closed model for every driver: `connections` loops, each sending its next operation when
+ * the previous one finished, until the window ends. Latency counts from the actual send.
+ */
+export class ClosedLoops {
+  readonly connections: number;
+  private readonly inFlight = new InFlight();
+  private readonly endMs: number;
+  private readonly sink: MetricSink;
+  private readonly send: SendOne;
+  private stopped = false;
+
+  constructor(connections: number, opts: { endMs: number; sink: MetricSink; send: SendOne }) {
+    this.connections = connections;
+    this.endMs = opts.endMs;
+    this.sink = opts.sink;
+    this.send = opts.send;
+  }
+
+  start(): void {
+    let k = 0;
+    const loop = (): void => {
+      if (this.stopped || performance.now() >= this.endMs) {
+        this.inFlight.done();
+        return;
+      }
+      const now = performance.now();
+      this.sink.sent(now, 0);
+      // A new turn of the event loop per operation, so a fast error (refused) cannot recurse.
+      this.send(k++, now, () => setImmediate(loop));
+    };
+    for (let c = 0; c < this.connections; c++) {
+      this.inFlight.count++;
+      loop();
+    }
+  }
+
+  /** Stops sending and waits until every loop finished its operation, at most `boundMs`. */
+  async stop(boundMs: number): Promise<void> {
+    this.stopped = true;
+    await this.inFlight.drained(boundMs);
+  }
+}
