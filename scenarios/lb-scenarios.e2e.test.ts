@@ -59,7 +59,7 @@ describe('lb-algorithms, short', () => {
     const back = d.faults.find((f) => f.name === 'backend-2-back')!.appliedAtMs!;
     const dead = d.series.filter((r) => r.second * 1000 >= killed + 1000 && (r.second + 1) * 1000 <= back);
     expect(dead.length).toBeGreaterThanOrEqual(3);
-    for (const r of dead) expect(r.servedBy?.['backend-2'] ?? 0).toBe(0);
+    for (const r of dead) expect(r.tallies?.served_by?.['backend-2'] ?? 0).toBe(0);
     // A request sent to the dead backend before the active check (fall 2 × inter 1 s) marks it
     // down fails after HAProxy's 3 retries, 1 s apart: its 503 arrives up to about 5 s after
     // the kill. Errors are counted when they arrive.
@@ -85,8 +85,8 @@ describe('lb-hashing, short', () => {
   }, 300_000);
 
   it('consistent hashing remaps about 1/N of the keys while a backend is out; map-based hashing clearly more', () => {
-    const during = (name: string) => result.designs.find((d) => d.name === name)!.keys!.byFault['backend-2-out']!.during!;
-    expect(result.designs.find((d) => d.name === 'haproxy-uri-consistent')!.keys!.keys).toBe(500);
+    const during = (name: string) => result.designs.find((d) => d.name === name)!.checks.remapped!.byFault!['backend-2-out']!.during!;
+    expect(result.designs.find((d) => d.name === 'haproxy-uri-consistent')!.checks.keys!.value).toBe(500);
     expect(during('haproxy-uri-consistent')).toBeGreaterThan(0.1);
     expect(during('haproxy-uri-consistent')).toBeLessThan(0.4);
     expect(during('nginx-hash-consistent')).toBeLessThan(0.4);
@@ -95,7 +95,7 @@ describe('lb-hashing, short', () => {
   });
 
   it('every key goes home when the backend returns', () => {
-    for (const d of result.designs) expect(d.keys!.byFault['backend-2-out']!.after).toBeLessThan(0.05);
+    for (const d of result.designs) expect(d.checks.remapped!.byFault!['backend-2-out']!.after).toBeLessThan(0.05);
     expect(processesOfRun(runId)).toEqual([]);
   });
 });

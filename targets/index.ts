@@ -11,7 +11,7 @@ export { nginx } from './nginx/nginx.ts';
 
 // Each entry keeps its own options type; the registry only checks that every entry is a target.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyTarget = TargetDefinition<any>;
+export type AnyTarget = TargetDefinition<any>;
 
 /** Every target, by name. Adding one: its folder, its test, one line here, one README row. */
 export const targets = {

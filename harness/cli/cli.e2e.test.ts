@@ -43,7 +43,7 @@ describe('faultline run cluster-vs-single (short)', () => {
   });
 
   it('records both designs with per-second series, the processes that answered, and the environment', () => {
-    expect(result.schemaVersion).toBe(1);
+    expect(result.schemaVersion).toBe(2);
     expect(result.complete).toBe(true);
     expect(result.scenario).toMatchObject({ name: 'cluster-vs-single', durationMs: 3000, warmupMs: 1000 });
     expect(result.environment).toMatchObject({ node: expect.stringMatching(/^v2\d/), runtime: 'local', cpus: expect.any(Number) });
@@ -51,13 +51,15 @@ describe('faultline run cluster-vs-single (short)', () => {
     for (const d of result.designs) {
       expect(d.status).toBe('completed');
       expect(d.series).toHaveLength(3);
-      expect(d.series.reduce((n, s) => n + s.requests, 0)).toBe(d.totals.requests - d.load.lateResponses);
+      expect(d.series.reduce((n, s) => n + s.ops, 0)).toBe(d.totals.ops - d.load.lateResponses);
+      expect(d.entry).toEqual({ protocol: 'http', endpoints: [expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)] });
+      expect(d.client).toEqual({ protocol: 'http', options: {} });
       expect(d.load.model).toBe('open');
       expect(d.load.sent).toBeGreaterThan(500);
       expect(d.services[0]?.program).toBe('node');
     }
-    expect(Object.keys(result.designs.find((d) => d.name === 'single')!.servedBy)).toHaveLength(1);
-    expect(Object.keys(result.designs.find((d) => d.name === 'cluster-2')!.servedBy)).toHaveLength(2);
+    expect(Object.keys(result.designs.find((d) => d.name === 'single')!.tallies.served_by!)).toHaveLength(1);
+    expect(Object.keys(result.designs.find((d) => d.name === 'cluster-2')!.tallies.served_by!)).toHaveLength(2);
     expect(processesOfRun(`cvs${process.pid}`)).toEqual([]);
   });
 });
@@ -69,7 +71,7 @@ describe('invalid input', () => {
       name: 'broken',
       description: 'bad on purpose',
       designs: { one: { target: 'http-service' }, two: { target: 'node-cluster', options: { workers: 'many' } } },
-      workload: { protocol: 'http', model: 'open', rate: 100, path: '/work', burst: true },
+      workload: { kind: 'http', model: 'open', rate: 100, path: '/work', burst: true },
       duration: '10 seconds',
       sla: ['p99 < 100', 'p99 < 100ms'],
     };\n`);

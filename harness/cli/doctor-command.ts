@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { systemPrograms } from '../tooling/setup/system-programs.mjs';
-import { findGoTool, goTools } from '../tooling/setup/go-tools.mjs';
+import { findGoTool, goTools } from '../base/go-tools.mjs';
 import { ExitCode } from '../errors.ts';
 import { engineAnswers } from '../tooling/docker/engine.ts';
 import { leftovers, removeLeftovers } from '../runtime/docker-leftovers.ts';

@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { reportsSummary, writeReports } from '../../reports/report-formats.ts';
 import { liveLine, summary } from '../../reports/terminal.ts';
 import { ExitCode, FaultlineError } from '../errors.ts';
-import type { RunResult } from '../result/result.ts';
+import type { RunResult, Wording } from '../result/result.ts';
 import { RunInterrupted, runScenario, type RunHooks } from '../run/run-scenario.ts';
 import { parseDuration } from '../base/duration.ts';
 import { loadScenario } from '../scenario/load-scenario.ts';
@@ -64,14 +64,14 @@ function timestamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-function liveHooks(): RunHooks {
+function liveHooks(wording: Wording): RunHooks {
   const tty = process.stdout.isTTY === true;
   const out = (s: string) => process.stdout.write(s);
   return {
     onDesignStart: (design, i, n) => out(`[${i + 1}/${n}] ${design}: starting services\n`),
     onServicesReady: (design, services) => out(`[${design}] ready: ${services.map((s) => `${s.name} (${s.program} ${s.version}) ${Object.values(s.endpoints).join(' ')}`).join(', ')}; warming up\n`),
     onWarmupEnd: (design) => out(`[${design}] measuring\n`),
-    onSecond: (design, row, secs) => out(tty ? `\r\x1b[2K${liveLine(design, row, secs)}` : `${liveLine(design, row, secs)}\n`),
+    onSecond: (design, row, secs) => out(tty ? `\r\x1b[2K${liveLine(design, row, secs, wording)}` : `${liveLine(design, row, secs, wording)}\n`),
     onDesignEnd: () => {
       if (tty) out('\n');
     },
@@ -114,7 +114,7 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
   let result: RunResult;
   let failure: FaultlineError | undefined;
   try {
-    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, runId, runtime, runtimeReason: reason, ...(runtime === 'docker' ? { images } : {}), timeScale: factor, signal: ac.signal, hooks: liveHooks() });
+    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, runId, runtime, runtimeReason: reason, ...(runtime === 'docker' ? { images } : {}), timeScale: factor, signal: ac.signal, hooks: liveHooks(loaded.driver.wording) });
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
     result = err.partial;

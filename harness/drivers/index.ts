@@ -3,7 +3,7 @@ import { httpDriver } from './http-driver.ts';
 
 // Each entry keeps its own workload type; the registry only checks that every entry is a driver.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyDriver = DriverDefinition<any>;
+export type AnyDriver = DriverDefinition<any>;
 
 /** Every workload kind, by the workload's `kind`. Adding one: its file, its test, one line here, one README row. */
 export const drivers = {
@@ -11,8 +11,3 @@ export const drivers = {
 } satisfies Record<string, AnyDriver>;
 
 export type WorkloadKind = keyof typeof drivers;
-
-/** The driver of a workload kind, or undefined for a kind that is not registered. */
-export function driverOf(kind: string): AnyDriver | undefined {
-  return (drivers as Record<string, AnyDriver>)[kind];
-}

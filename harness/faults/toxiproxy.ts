@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Toxiproxy, type Proxy as ToxiproxyProxy } from 'toxiproxy-node-client';
-import { findGoTool, goTools } from '../tooling/setup/go-tools.mjs';
+import { findGoTool, goTools } from '../base/go-tools.mjs';
 import { FaultlineError } from '../errors.ts';
 import type { Endpoint, StartedService } from '../runtime/runtime.ts';
 import type { ServiceSpec } from '../runtime/service-spec.ts';

@@ -66,26 +66,18 @@ export const Wait = {
   forProbe(describe: string, probe: Probe, opts: { port?: string; timeoutMs?: number } = {}): WaitStrategy {
     return {
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      describe: () => `${describe} on port ${opts.port ?? '(main)'}`,
+      describe: () => `${describe} to port ${opts.port ?? '(main)'}`,
       waitUntilReady: (p) => poll(p, () => probe(p.endpoint(opts.port), p.signal).catch(() => false)),
     };
   },
   /** Ready when a TCP connection to the named port succeeds. */
   forTcp(port?: string, timeoutMs = DEFAULT_TIMEOUT_MS): WaitStrategy {
-    return {
-      timeoutMs,
-      describe: () => `TCP connect to port ${port ?? '(main)'}`,
-      waitUntilReady: (probe) => poll(probe, () => tcpOpen(probe.endpoint(port))),
-    };
+    return Wait.forProbe('TCP connect', (ep) => tcpOpen(ep), { ...(port !== undefined ? { port } : {}), timeoutMs });
   },
   /** Ready when `GET path` on the named port answers with `status` (default 200). */
   forHttp(path: string, opts: { port?: string; status?: number; timeoutMs?: number } = {}): WaitStrategy {
     const want = opts.status ?? 200;
-    return {
-      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      describe: () => `HTTP ${want} from GET ${path}`,
-      waitUntilReady: (probe) => poll(probe, async () => (await httpStatus(probe.endpoint(opts.port), path)) === want),
-    };
+    return Wait.forProbe(`HTTP ${want} from GET ${path}`, async (ep) => (await httpStatus(ep, path)) === want, opts);
   },
   /** Ready when the service's log contains a line matching `pattern` (`times` times, default 1). */
   forLog(pattern: RegExp, opts: { times?: number; timeoutMs?: number } = {}): WaitStrategy {

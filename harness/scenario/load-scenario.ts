@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FaultlineError } from '../errors.ts';
-import { validateScenario, type ValidScenario } from './validate-scenario.ts';
+import { registries, validateScenario, type Registries, type ValidScenario } from './validate-scenario.ts';
 
 /** The project's own scenarios folder. */
 export const scenariosDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
@@ -57,7 +57,7 @@ export async function loadScenario(arg: string): Promise<LoadedScenario> {
   if (mod.default === undefined) {
     throw new FaultlineError('invalid-scenario', `scenario file ${shown} has no default export`, { hint: 'end it with: export default defineScenario({ ... })' });
   }
-  const checked = validateScenario(mod.default);
+  const checked = validateScenario(mod.default, await knownRegistries());
   if (!checked.ok) {
     const n = checked.problems.length;
     throw new FaultlineError('invalid-scenario', `scenario file ${shown} has ${n} problem${n === 1 ? '' : 's'}; nothing was started`, {
@@ -66,4 +66,15 @@ export async function loadScenario(arg: string): Promise<LoadedScenario> {
     });
   }
   return { ...checked.value, file };
+}
+
+/**
+ * The registries a scenario is checked against: faultline's own, plus with
+ * `FAULTLINE_TEST_KIT=1` the test kit's instruments (harness/testing/kit), which prove the
+ * engine's contracts end to end through the CLI and are never offered to users otherwise.
+ */
+async function knownRegistries(): Promise<Registries> {
+  if (process.env.FAULTLINE_TEST_KIT !== '1') return registries;
+  const kit = (await import('../testing/kit/index.ts')) as { testKit: Registries };
+  return { targets: { ...registries.targets, ...kit.testKit.targets }, drivers: { ...registries.drivers, ...kit.testKit.drivers } };
 }

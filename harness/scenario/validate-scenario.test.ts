@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { http, httpService, nodeCluster } from '../index.ts';
-import { validateScenario } from './validate-scenario.ts';
+import { z } from 'zod';
+import { http, httpService, nodeCluster, withClient } from '../index.ts';
+import { entryAt } from '../runtime/service-spec.ts';
+import { httpServiceSpec } from '../../targets/http-service/http-service.ts';
+import { registries, validateScenario } from './validate-scenario.ts';
 
 const good = {
   name: 'demo',
@@ -29,7 +32,7 @@ describe('validateScenario', () => {
       duration: 'ten seconds',
       colour: 'red',
       designs: { single: { target: 'http-service', options: { name: 'x', port: 1 } }, big: nodeCluster({ workers: 0 }), weird: { target: 'apache' } },
-      workload: { protocol: 'http', model: 'open', rate: -5, path: 'no-slash', extra: 1 },
+      workload: { kind: 'http', model: 'open', rate: -5, path: 'no-slash', extra: 1 },
       sla: ['p99 < 50ms', 'p99 < 50', 'latency < 1s'],
     });
     expect(r.ok).toBe(false);
@@ -47,15 +50,38 @@ describe('validateScenario', () => {
     expect(r.problems.find((p) => p.path === 'sla[1]')?.message).toMatch(/time unit/);
   });
 
-  it('names an unknown protocol and a missing model', () => {
-    const r1 = validateScenario({ ...good, workload: { protocol: 'smtp' } });
-    expect(!r1.ok && r1.problems).toEqual([{ path: 'workload.protocol', message: "unknown protocol 'smtp'; valid protocols: 'http'" }]);
-    const r2 = validateScenario({ ...good, workload: { protocol: 'http', path: '/' } });
+  it('names an unknown workload kind, a missing model, and a workload that names a protocol instead of a kind', () => {
+    const r1 = validateScenario({ ...good, workload: { kind: 'smtp' } });
+    expect(!r1.ok && r1.problems).toEqual([{ path: 'workload.kind', message: "unknown workload kind 'smtp'; valid kinds: 'http'" }]);
+    const r2 = validateScenario({ ...good, workload: { kind: 'http', path: '/' } });
     expect(!r2.ok && r2.problems.map((p) => p.path)).toEqual(['workload.model']);
+    const r3 = validateScenario({ ...good, workload: { protocol: 'http', model: 'open', rate: 1, path: '/' } });
+    expect(!r3.ok && r3.problems.find((p) => p.path === 'workload.protocol')?.message).toMatch(/names its kind, not a protocol: write kind: 'http'/);
+  });
+
+  it('plans each design: the protocol its target speaks that the workload has an adapter for, and client options checked by that adapter', () => {
+    const r = validateScenario({ ...good, designs: { single: withClient(httpService(), { pipelining: 4 }) } });
+    expect(r.ok && r.value.plans.single).toEqual({ protocol: 'http', entry: entryAt('http', 'service', 'http'), client: { pipelining: 4 } });
+    const bad = validateScenario({ ...good, designs: { single: withClient(httpService(), { pipelining: 0, channels: 2 }) } });
+    expect(!bad.ok && bad.problems.map((p) => p.path).sort()).toEqual(['designs.single.client.channels', 'designs.single.client.pipelining']);
+  });
+
+  it('rejects a design that speaks nothing the workload supports, naming the design, its protocols and the workload\'s', () => {
+    const grpcOnly = {
+      name: 'grpc-only',
+      description: 'speaks gRPC only',
+      options: z.strictObject({}),
+      topology: () => ({ services: [{ ...httpServiceSpec('svc'), protocols: { http: 'grpc' } }], entries: [entryAt('grpc', 'svc', 'http')] }),
+    };
+    const known = { ...registries, targets: { ...registries.targets, 'grpc-only': grpcOnly } };
+    const r = validateScenario({ ...good, designs: { rpc: { target: 'grpc-only' } } }, known);
+    expect(!r.ok && r.problems).toEqual([{ path: 'designs.rpc', message: "design 'rpc' (target grpc-only) speaks 'grpc', but the 'http' workload speaks 'http'; choose a target that speaks one of those, or another workload kind" }]);
+    const asked = validateScenario({ ...good, designs: { single: { ...httpService(), protocol: 'grpc' } } });
+    expect(!asked.ok && asked.problems).toEqual([{ path: 'designs.single.protocol', message: "design 'single' (target http-service) does not speak 'grpc'; it speaks 'http'" }]);
   });
 
   it('asks for exactly one of path or requests, and a single request for autocannon', () => {
-    const r = validateScenario({ ...good, workload: { protocol: 'http', model: 'closed', connections: 4, engine: 'autocannon', requests: [{ path: '/a' }, { path: '/b' }], path: '/c' } });
+    const r = validateScenario({ ...good, workload: { kind: 'http', model: 'closed', connections: 4, engine: 'autocannon', requests: [{ path: '/a' }, { path: '/b' }], path: '/c' } });
     expect(!r.ok && r.problems.map((p) => p.path).sort()).toEqual(['workload.engine', 'workload.path']);
   });
 

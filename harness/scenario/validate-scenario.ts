@@ -1,7 +1,7 @@
 import { defaultImages, type ImageKey } from '../runtime/images.ts';
 import { z } from 'zod';
-import { targets } from '../../targets/index.ts';
-import { driverOf, drivers } from '../drivers/index.ts';
+import { targets, type AnyTarget } from '../../targets/index.ts';
+import { drivers, type AnyDriver } from '../drivers/index.ts';
 import type { DriverDefinition } from '../drivers/driver.ts';
 import { faultSchema, type Fault } from '../faults/fault-spec.ts';
 import { entryProtocols, linkNames, type EntrySpec, type Topology } from '../runtime/service-spec.ts';
@@ -11,6 +11,15 @@ import type { SlaRule } from '../sla/sla-rule.ts';
 import { formatDuration, parseDuration } from '../base/duration.ts';
 import type { Scenario } from './scenario.ts';
 import { durationSchema } from '../base/schema-helpers.ts';
+
+/** The targets and workload kinds a scenario may name. */
+export interface Registries {
+  targets: Readonly<Record<string, AnyTarget>>;
+  drivers: Readonly<Record<string, AnyDriver>>;
+}
+
+/** faultline's own targets and workload kinds. */
+export const registries: Registries = { targets, drivers };
 
 /** One problem found in a scenario: where (a field path such as `designs.single.options.workers`) and what. */
 export interface Problem {
@@ -86,7 +95,7 @@ function oneOf(names: readonly string[]): string {
  * Checks a scenario and returns every problem at once (never only the first), each naming its
  * field path; or the scenario with durations and SLA lines parsed.
  */
-export function validateScenario(input: unknown): { ok: true; value: ValidScenario } | { ok: false; problems: Problem[] } {
+export function validateScenario(input: unknown, known: Registries = registries): { ok: true; value: ValidScenario } | { ok: false; problems: Problem[] } {
   const problems: Problem[] = [];
   const top = shape.safeParse(input);
   collect(problems, [], top);
@@ -99,20 +108,20 @@ export function validateScenario(input: unknown): { ok: true; value: ValidScenar
     if (!designName.test(name)) problems.push({ path: `designs.${name}`, message: 'design names use letters, digits, ., _ and - (they name files)' });
     const target = typeof design?.target === 'string' ? design.target : undefined;
     if (target === undefined) continue;
-    const def = (targets as Record<string, (typeof targets)[keyof typeof targets]>)[target];
+    const def = known.targets[target];
     if (!def) {
-      problems.push({ path: `designs.${name}.target`, message: `unknown target '${target}'; valid targets: ${oneOf(Object.keys(targets))}` });
+      problems.push({ path: `designs.${name}.target`, message: `unknown target '${target}'; valid targets: ${oneOf(Object.keys(known.targets))}` });
       continue;
     }
     const options = def.options.safeParse(design.options ?? {});
     collect(problems, ['designs', name, 'options'], options);
-    if (options.success) topologies[name] = (def.topology as (o: unknown) => Topology)(options.data);
+    if (options.success) topologies[name] = def.topology(options.data);
   }
 
   const workload = raw.workload as { kind?: unknown; protocol?: unknown } | undefined;
-  const driver = typeof workload?.kind === 'string' ? driverOf(workload.kind) : undefined;
+  const driver = typeof workload?.kind === 'string' ? known.drivers[workload.kind] : undefined;
   if (typeof workload?.kind === 'string') {
-    if (!driver) problems.push({ path: 'workload.kind', message: `unknown workload kind '${workload.kind}'; valid kinds: ${oneOf(Object.keys(drivers))}` });
+    if (!driver) problems.push({ path: 'workload.kind', message: `unknown workload kind '${workload.kind}'; valid kinds: ${oneOf(Object.keys(known.drivers))}` });
     else collect(problems, ['workload'], driver.workload.safeParse(workload));
   } else if (workload?.protocol !== undefined) {
     problems.push({ path: 'workload.protocol', message: "a workload names its kind, not a protocol: write kind: 'http' (the http(...) builder does), and let each design's target say which protocol it speaks" });

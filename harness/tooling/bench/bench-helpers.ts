@@ -1,7 +1,9 @@
 import { nginxConfig, nginxService } from '../../../targets/nginx/nginx.ts';
-import { createHttpDriver } from '../../drivers/http-driver.ts';
-import { http, type ClosedHttpWorkload } from '../../drivers/http-workload.ts';
-import { Recorder } from '../../metrics/recorder.ts';
+import { httpDriver } from '../../drivers/http-driver.ts';
+import { http, type ClosedHttpWorkload, type HttpWorkload } from '../../drivers/http-workload.ts';
+import { LATE_THRESHOLD_MS } from '../../drivers/pacer.ts';
+import { MetricSink } from '../../metrics/sink.ts';
+import { measureWindow } from '../../run/measure-window.ts';
 import { formatLatency } from '../../result/format.ts';
 import type { Endpoint, Runtime, StartedService } from '../../runtime/runtime.ts';
 import type { Topology } from '../../runtime/service-spec.ts';
@@ -21,17 +23,20 @@ export interface DriveFigures {
   p99: string;
 }
 
-async function drive(url: string, workload: Parameters<typeof createHttpDriver>[0], durationMs: number): Promise<DriveFigures> {
-  const start = performance.now();
-  const endMs = start + durationMs;
-  const driver = createHttpDriver(workload, { url, endMs, warmupMs: 0 });
-  const recorder = new Recorder(start);
-  driver.start({ recorder });
-  await new Promise((r) => setTimeout(r, endMs - performance.now()));
-  recorder.closeWindow(endMs);
-  await driver.stop();
-  await driver.close();
-  const { totals } = recorder.finish();
+/** Drives `url` for `durationMs` through the run's own measure-window step, with no warm-up. */
+async function drive(url: string, workload: HttpWorkload, durationMs: number): Promise<DriveFigures> {
+  const { hostname, port } = new URL(url);
+  const windowStartMs = performance.now();
+  const endMs = windowStartMs + durationMs;
+  const sink = new MetricSink({ windowStartMs, lateThresholdMs: LATE_THRESHOLD_MS });
+  const driver = httpDriver.adapters.http!.create(workload, { entry: { protocol: 'http', endpoints: [{ host: hostname, port: Number(port) }] }, client: {}, sink, warmupMs: 0, endMs, drainMs: 0 });
+  try {
+    await measureWindow({ driver, sink, windowStartMs, endMs });
+  } finally {
+    await driver.close();
+  }
+  const { totals } = sink.finish();
+  sink.destroy();
   if (totals.errors > 0) throw new Error(`${totals.errors} errors while driving ${url}`);
   return { rps: totals.throughput, p50: formatLatency(totals.latencyUs.p50), p99: formatLatency(totals.latencyUs.p99) };
 }
@@ -46,14 +51,15 @@ export function driveOpen(url: string, opts: { rate: number; durationMs: number 
   return drive(url, http({ model: 'open', rate: opts.rate, path: '/' }), opts.durationMs);
 }
 
-/** Starts a topology with every link direct (no proxy) in any runtime and returns its entry URL. */
+/** Starts a topology with every link direct (no proxy) in any runtime and returns the URL of its first entry endpoint. */
 export async function startDirect(runtime: Runtime, topology: Topology): Promise<{ url: string; entry: StartedService }> {
   const started = new Map<string, StartedService>();
   for (const spec of topology.services) {
     const links: Record<string, Endpoint> = {};
     for (const l of (topology.links ?? []).filter((x) => x.from === spec.name)) links[l.name] = started.get(l.to)!.peerEndpoint(l.port);
-    started.set(spec.name, await runtime.start(spec, links));
+    started.set(spec.name, await runtime.start(spec, { links }));
   }
-  const entry = started.get(topology.entry.service)!;
-  return { url: entry.url(topology.entry.port), entry };
+  const first = topology.entries[0]!.endpoints[0]!;
+  const entry = started.get(first.service)!;
+  return { url: entry.url(first.port), entry };
 }

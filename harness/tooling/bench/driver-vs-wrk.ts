@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Recorder } from '../../metrics/recorder.ts';
+import { MetricSink } from '../../metrics/sink.ts';
 import type { RunResult } from '../../result/result.ts';
 import { LocalRuntime } from '../../runtime/local-runtime.ts';
 import { parseDuration } from '../../base/duration.ts';
@@ -37,13 +37,13 @@ async function startToFirstRequest(): Promise<number> {
 }
 
 function recorderMemory(): { seconds: number; heapMiB: number }[] {
-  const recorder = new Recorder(0);
+  const recorder = new MetricSink({ windowStartMs: 0, lateThresholdMs: 10 });
   const points: { seconds: number; heapMiB: number }[] = [];
   let x = 1;
   for (let s = 1; s <= 600; s++) {
     for (let i = 0; i < 5000; i++) {
       x = (x * 1103515245 + 12345) % 2147483648;
-      recorder.recordResponse('op', 500 + (x % 20_000), undefined, undefined);
+      recorder.op('op', s * 1000 - 1, 500 + (x % 20_000), 'ok');
     }
     recorder.tick(s * 1000);
     if (s === 60 || s === 600) {
@@ -51,6 +51,7 @@ function recorderMemory(): { seconds: number; heapMiB: number }[] {
       points.push({ seconds: s, heapMiB: Math.round((process.memoryUsage().heapUsed / 2 ** 20) * 10) / 10 });
     }
   }
+  recorder.destroy();
   return points;
 }
 

@@ -8,7 +8,7 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findGoTool, goTools } from '../setup/go-tools.mjs';
+import { findGoTool, goTools } from '../../base/go-tools.mjs';
 import type { ImageKey } from '../../runtime/images.ts';
 
 const BASE = 'faultline-local/debian:bookworm';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemPrograms } from './system-programs.mjs';
-import { cachedBinary, findGoTool, goTools } from './go-tools.mjs';
+import { cachedBinary, findGoTool, goTools } from '../../base/go-tools.mjs';
 import { dirname as dirOf } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
