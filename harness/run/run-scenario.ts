@@ -283,7 +283,8 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     if (drained) base.drain = drained;
     Object.assign(base, summarize(sink, driver, timeline.records));
     if (historyFile) base.historyFile = relative(opts.outDir, historyFile);
-    base.checks = await runCheckers(kind.checkers ?? [], historyFile, timeline.records, opts.durationMs);
+    // Checkers read the history: a workload that kept none (HTTP without keys) has nothing for them.
+    if (historyFile) base.checks = await runCheckers(kind.checkers ?? [], historyFile, timeline.records, opts.durationMs);
   } catch (err) {
     error = designError(err, name, opts.signal, faultFailed.signal);
     base.status = statusOf(error);
