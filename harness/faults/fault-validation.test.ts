@@ -95,7 +95,7 @@ describe('fault validation', () => {
         'recovery < 2s',
         { after: 'slow', check: 'recovery < 2s' },
         { during: 'slow', check: 'p99 < 1s', until: ['p99 < 1s'] },
-        { after: 'slow', check: 'recovery < 2s', until: ['throughput > 5/s'] },
+        { after: 'slow', check: 'recovery < 2s', until: ['remapped < 5%'] },
       ],
     });
     expect(p['sla[0].during']).toMatch(/no fault named 'sloww'; faults: 'slow'/);

@@ -1,20 +1,26 @@
-import { mergeRows } from '../metrics/recorder.ts';
-import type { FaultRecord, KeyRemap, LoadStats, SecondStats, SlaVerdict, WindowStats } from '../result/result.ts';
+import { mergeRows } from '../metrics/sink.ts';
+import type { CheckCount, DistributionStats, FaultRecord, GaugeStats, LoadStats, SecondStats, SlaVerdict, WindowStats } from '../result/result.ts';
 import { evaluateSla } from './evaluate-sla.ts';
+import type { SlaWindow } from './metric-registry.ts';
 import type { SlaExpression } from './sla-grammar.ts';
 import type { SlaRule, SlaScope } from './sla-rule.ts';
 
-/** What a design's SLA lines are judged on. */
+/** What a design's SLA lines are judged on (all of it in the design's result). */
 export interface DesignFigures {
+  /** Operations of the measured window. */
   totals: WindowStats;
   load: Pick<LoadStats, 'dropped' | 'late'>;
+  /** One row per second of the window. */
   series: readonly SecondStats[];
   faults: readonly FaultRecord[];
   /** Length of the measured window (ms). */
   windowMs: number;
-  /** Responses per backend over the whole window. */
-  servedBy: Record<string, number>;
-  keys?: KeyRemap | undefined;
+  distributions: Record<string, DistributionStats>;
+  counters: Record<string, number>;
+  tallies: Record<string, Record<string, number>>;
+  gauges: Record<string, GaugeStats>;
+  /** What the checkers found, by count name. */
+  checks: Record<string, CheckCount>;
 }
 
 /** Seconds a recovered design must stay inside its thresholds (or until the run ends). */
@@ -28,9 +34,9 @@ function faultEnd(r: FaultRecord): number | undefined {
 /**
  * The whole seconds a scope covers: `before` the seconds that end by the fault's start,
  * `during` every second that overlaps it and the second after it ends, `after` the seconds
- * that start at or after its end. Responses count in the second they arrive, and the requests
- * a fault held back (a frozen process, a stalled link) arrive just after it ends: `during`
- * takes that second in, so it judges what the fault did to the requests it caught.
+ * that start at or after its end. Operations count in the second they complete, and those a
+ * fault held back (a frozen process, a stalled link) complete just after it ends: `during`
+ * takes that second in, so it judges what the fault did to the operations it caught.
  */
 export function scopeSeconds(scope: SlaScope, r: FaultRecord, windowMs: number): { from: number; to: number } | undefined {
   const lastSecond = Math.ceil(windowMs / 1000);
@@ -49,42 +55,84 @@ export function scopeSeconds(scope: SlaScope, r: FaultRecord, windowMs: number):
   }
 }
 
-function rowPasses(row: SecondStats, until: readonly SlaExpression[]): boolean {
-  return until.every((e) => evaluateSla(e, { stats: row, load: { dropped: row.dropped ?? 0, late: row.late ?? 0 } }).pass);
+/** The whole measured window; a gauge at its largest sample. */
+function runWindow(d: DesignFigures): SlaWindow {
+  return {
+    span: { kind: 'run' },
+    ops: d.totals,
+    dropped: d.load.dropped,
+    late: d.load.late,
+    distributions: d.distributions,
+    counters: d.counters,
+    tallies: d.tallies,
+    gauges: Object.fromEntries(Object.entries(d.gauges).map(([name, g]) => [name, g.max])),
+    checks: d.checks,
+  };
+}
+
+/** Seconds [from, to) merged: histograms merged exactly, counts summed, gauges at their largest. */
+function secondsWindow(d: DesignFigures, from: number, to: number, fault: { name: string; scope: SlaScope['kind'] }): SlaWindow {
+  const rows = d.series.slice(from, to);
+  const merged = mergeRows(rows, Math.max(rows.length, 1));
+  return {
+    span: { kind: 'seconds', from, to, fault },
+    ops: merged,
+    dropped: merged.dropped,
+    late: merged.late,
+    distributions: merged.distributions,
+    counters: merged.counters,
+    tallies: merged.tallies,
+    gauges: merged.gauges,
+    checks: d.checks,
+  };
+}
+
+/** One second, as its row recorded it. */
+function oneSecond(row: SecondStats, second: number, checks: Readonly<Record<string, CheckCount>>): SlaWindow {
+  return {
+    span: { kind: 'seconds', from: second, to: second + 1 },
+    ops: row,
+    dropped: row.dropped ?? 0,
+    late: row.late ?? 0,
+    distributions: row.distributions ?? {},
+    counters: row.counters ?? {},
+    tallies: row.tallies ?? {},
+    gauges: row.gauges ?? {},
+    checks,
+  };
 }
 
 /**
  * Recovery in µs: from the fault's end to the start of the first second from which every
  * threshold holds for RECOVERY_STABLE_SECONDS seconds in a row (or to the end of the run).
  * The second in which the fault ended counts: if it already holds, recovery is 0. Null: never.
+ * `checks` gives checker counts with per-second values to `until` lines that name them.
  */
-export function recoveryUs(series: readonly SecondStats[], end: number, until: readonly SlaExpression[]): number | null {
+export function recoveryUs(series: readonly SecondStats[], end: number, until: readonly SlaExpression[], checks: Readonly<Record<string, CheckCount>> = {}): number | null {
+  const holds = (s: number): boolean => until.every((e) => evaluateSla(e, oneSecond(series[s]!, s, checks)).pass);
   const first = Math.floor(end / 1000);
   for (let s = first; s < series.length; s++) {
     const run = series.slice(s, s + RECOVERY_STABLE_SECONDS);
-    if (run.every((row) => rowPasses(row, until))) return Math.max(0, s * 1000 - end) * 1000;
+    if (run.every((_, i) => holds(s + i))) return Math.max(0, s * 1000 - end) * 1000;
   }
   return null;
 }
 
 /** Judges one SLA rule on a design's figures, whole-run or inside a fault's scope. */
 export function judge(rule: SlaRule, d: DesignFigures): SlaVerdict {
-  if (!rule.scope) return { ...evaluateSla(rule.expr, { stats: d.totals, load: d.load, servedBy: d.servedBy }), line: rule.display };
+  if (!rule.scope) return { ...evaluateSla(rule.expr, runWindow(d)), line: rule.display };
   const scope = rule.scope;
   const record = d.faults.find((f) => f.name === scope.fault);
-  const seconds = record && scopeSeconds(scope, record, d.windowMs);
-  const notApplied = (why: string): SlaVerdict => ({ line: rule.display, pass: false, measured: null, threshold: rule.expr.threshold, unit: rule.expr.unit, measuredText: why });
+  const notApplied = (why: string): SlaVerdict => ({ line: rule.display, pass: false, measured: null, op: rule.expr.op, threshold: rule.expr.threshold, unit: rule.expr.unit, measuredText: why });
   if (!record || record.appliedAtMs === undefined) return notApplied('fault never applied');
+  const seconds = scopeSeconds(scope, record, d.windowMs);
   if (!seconds) return notApplied(scope.kind === 'after' ? 'fault never ended' : 'no window');
   const window = { scope: scope.kind, fault: scope.fault, fromMs: seconds.from * 1000, toMs: seconds.to * 1000 };
   if (rule.expr.metric.kind === 'recovery') {
     const end = faultEnd(record)!;
-    const verdict = evaluateSla(rule.expr, { stats: d.totals, load: d.load, recoveryUs: recoveryUs(d.series, end, rule.until ?? []) });
+    const verdict = evaluateSla(rule.expr, { ...runWindow(d), recoveryUs: recoveryUs(d.series, end, rule.until ?? [], d.checks) });
     return { ...verdict, line: rule.display, window: { ...window, fromMs: end } };
   }
-  const rows = d.series.slice(seconds.from, seconds.to);
-  const merged = mergeRows(rows, Math.max(rows.length, 1));
-  const remap = d.keys?.byFault[scope.fault];
-  const remapped = scope.kind === 'during' ? remap?.during : scope.kind === 'after' ? remap?.after : undefined;
-  return { ...evaluateSla(rule.expr, { stats: merged, load: merged, servedBy: merged.servedBy, remapped: remapped ?? null }), line: rule.display, window };
+  const w = secondsWindow(d, seconds.from, seconds.to, { name: scope.fault, scope: scope.kind });
+  return { ...evaluateSla(rule.expr, w), line: rule.display, window };
 }

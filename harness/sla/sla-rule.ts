@@ -11,14 +11,9 @@ export interface SlaScope {
 /** One SLA line of a scenario, parsed: what to check, and where. */
 export interface SlaRule {
   expr: SlaExpression;
-  /** As shown in reports: `p99 < 100ms`, `during slow: p99 < 250ms`. */
+  /** As shown in reports: `p99 < 100ms`, `during slow: e2e p99 < 250ms`. */
   display: string;
   scope?: SlaScope;
   /** For `recovery`: the per-second thresholds that mean "recovered". */
   until?: SlaExpression[];
-}
-
-/** Whether a line can judge a single second (latency and error figures), so it can define recovery. */
-export function judgesOneSecond(expr: SlaExpression): boolean {
-  return expr.unit === 'latency' ? expr.metric.kind !== 'recovery' : expr.metric.kind === 'errors' || expr.metric.kind === 'rate';
 }
