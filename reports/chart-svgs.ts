@@ -20,17 +20,25 @@ export function uniqueSlugs(names: readonly string[]): string[] {
   });
 }
 
+/** Each name's distinct slug (see `uniqueSlugs`). */
+function slugMap(names: readonly string[]): Map<string, string> {
+  const distinct = [...new Set(names)];
+  return new Map(uniqueSlugs(distinct).map((s, i) => [distinct[i]!, s]));
+}
+
 /**
  * Every chart of the HTML report as its own SVG file, for pasting into a pull request:
- * `charts/<kind>.svg` for charts of the whole run, `charts/<kind>.<design>.svg` per design.
+ * `charts/<kind>.svg` for charts of the whole run, `charts/<kind>.<design>.svg` per design, and
+ * `charts/<kind>.<name>.<design>.svg` for kinds drawn once per named distribution or gauge.
  */
 export async function renderChartSvgs(result: RunResult): Promise<ReportFile[]> {
-  const names = result.designs.map((d) => d.name);
-  const slugs = new Map(uniqueSlugs(names).map((s, i) => [names[i]!, s]));
+  const charts = reportCharts(result);
+  const designs = slugMap(result.designs.map((d) => d.name));
+  const metrics = slugMap(charts.flatMap((c) => (c.metric === undefined ? [] : [c.metric])));
   const files: ReportFile[] = [];
-  for (const chart of reportCharts(result)) {
-    const name = chart.design === undefined ? chart.kind : `${chart.kind}.${slugs.get(chart.design)}`;
-    files.push({ path: `charts/${name}.svg`, content: await chartSvg(chart.spec) });
+  for (const chart of charts) {
+    const parts = [chart.kind, ...(chart.metric === undefined ? [] : [metrics.get(chart.metric)]), ...(chart.design === undefined ? [] : [designs.get(chart.design)])];
+    files.push({ path: `charts/${parts.join('.')}.svg`, content: await chartSvg(chart.spec) });
   }
   return files;
 }

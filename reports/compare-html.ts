@@ -17,7 +17,7 @@ function verdictCell(v: SlaVerdict | undefined): string {
 }
 
 function designSection(d: DesignComparison, index: number, slots: ChartSlots): string {
-  const figures = d.figures.map((f) => [
+  const figures = [...d.figures, ...d.named].map((f) => [
     escapeHtml(f.label),
     escapeHtml(formatValue(f.baseline, f.unit)),
     escapeHtml(formatValue(f.current, f.unit)),

@@ -4,7 +4,7 @@ import { escapeMarkdown as md } from './html/escape.ts';
 import { formatWhen } from './html/parts.ts';
 import { markdownTable } from './markdown-report.ts';
 
-/** The comparison of two runs as Markdown: the regressions first, then every figure per design. */
+/** The comparison of two runs as Markdown: the regressions first, then every figure, checker count and named distribution per design. */
 export function renderCompareMarkdown(c: Comparison): string {
   const n = c.regressions.length;
   const out = [
@@ -19,7 +19,7 @@ export function renderCompareMarkdown(c: Comparison): string {
     out.push(`#### ${md(d.name)}`, '');
     out.push(markdownTable(
       ['figure', 'baseline', 'current', 'change', 'limit'],
-      d.figures.map((f) => [md(f.label), formatValue(f.baseline, f.unit), formatValue(f.current, f.unit), f.regression ? `**${md(f.changeText)}** ❌` : md(f.changeText), f.limitText ? md(f.limitText) : '']),
+      [...d.figures, ...d.named].map((f) => [md(f.label), formatValue(f.baseline, f.unit), formatValue(f.current, f.unit), f.regression ? `**${md(f.changeText)}** ❌` : md(f.changeText), f.limitText ? md(f.limitText) : '']),
       ['l', 'r', 'r', 'r', 'l'],
     ), '');
   }

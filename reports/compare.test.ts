@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { compareResults, DEFAULT_THRESHOLDS } from './compare.ts';
 import { renderCompareHtml } from './compare-html.ts';
 import { renderCompareMarkdown } from './compare-markdown.ts';
-import { fixture, hostile, withRegression, XSS } from './testing/fixtures.ts';
+import type { RunResult } from '../harness/result/result.ts';
+import { fixture, hostile, messagingFixture, withRegression, XSS } from './testing/fixtures.ts';
+
+/** The messaging fixture as a baseline in which the queue design lost nothing. */
+function nothingLost(): RunResult {
+  const r = messagingFixture();
+  Object.assign(r.designs[0]!.checks.lost!, { value: 0, perSecond: [0, 0, 0, 0, 0, 0], examples: [] });
+  return r;
+}
 
 describe('compare', () => {
   it('finds no regression between a run and itself, and shows every figure side by side', () => {
@@ -72,5 +80,44 @@ describe('compare', () => {
     expect(html).toContain('REGRESSION: 4 figures moved beyond their threshold');
     expect(md).toMatch(/^### ❌ .*: 4 regressions against the baseline/);
     expect(md).toContain('| p99 | 29.4ms | 44.1ms | **+50%** ❌ | ≤ +10% |');
+  });
+
+  it('flags a checker count that moved against the way the scenario declares better', () => {
+    const c = compareResults(nothingLost(), messagingFixture());
+    expect(c.regressions).toEqual(['queue: lost 0 → 3 (+3, limit no rise)']);
+    expect(c.designs[0]!.named.find((n) => n.name === 'lost')).toMatchObject({ kind: 'check', baseline: 0, current: 3, changeText: '+3', limitText: 'no rise', regression: true });
+    expect(compareResults(messagingFixture(), nothingLost()).regressions).toEqual([]);
+    expect(compareResults(messagingFixture(), nothingLost()).designs[0]!.named.find((n) => n.name === 'lost')).toMatchObject({ changeText: '−3', regression: false });
+  });
+
+  it('judges no checker count the scenario does not say which way is better, nor one without a value', () => {
+    const baseline = nothingLost();
+    const current = messagingFixture();
+    current.scenario.metrics.lost = { ...current.scenario.metrics.lost!, better: 'neither' };
+    baseline.scenario.metrics.lost = current.scenario.metrics.lost;
+    expect(compareResults(baseline, current).regressions).toEqual([]);
+    const none = messagingFixture();
+    none.designs[0]!.checks.lost!.value = null;
+    expect(compareResults(nothingLost(), none).designs[0]!.named.find((n) => n.name === 'lost')).toMatchObject({ current: null, changeText: '—', regression: false });
+  });
+
+  it('shows checker counts and named distributions\' p99 side by side, in the workload\'s words', () => {
+    const current = messagingFixture();
+    current.designs[1]!.distributions.e2e!.latencyUs.p99 *= 2;
+    const c = compareResults(messagingFixture(), current);
+    expect(c.designs[1]!.named.map((n) => [n.label, n.changeText, n.regression])).toEqual([
+      ['lost', '0', false],
+      ['duplicated', '0', false],
+      ['e2e p99', '+100%', false],
+    ]);
+    expect(c.designs[0]!.figures[0]!.label).toBe('messages');
+    const md = renderCompareMarkdown(compareResults(nothingLost(), messagingFixture()));
+    expect(md).toMatch(/^### ❌ queue-vs-stream: 1 regression against the baseline/);
+    expect(md).toContain('| lost | 0 | 3 | **+3** ❌ | no rise |');
+    expect(md).toContain('| e2e p99 | 145ms | 145ms | 0% |  |');
+    expect(md).toContain('| messages | 600 | 600 | 0% |  |');
+    const html = renderCompareHtml(compareResults(nothingLost(), messagingFixture()));
+    expect(html).toContain('<li class="regression">lost 0 → 3 (+3, limit no rise)</li>');
+    expect(html).toContain('<td>lost</td><td class="num">0</td><td class="num">3</td><td class="num"><span class="regression">+3</span></td><td>no rise</td>');
   });
 });

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../harness/result/result.ts';
 import { faultBands } from './charts/chart.ts';
-import { reportCharts, timeChartKinds } from './charts/report-charts.ts';
+import { designCharts, reportCharts, timeChartKinds } from './charts/report-charts.ts';
 import { compareResults } from './compare.ts';
 import { renderCompareHtml } from './compare-html.ts';
 import { renderHtmlReport } from './html-report.ts';
 import { writeRunIndex } from './run-index.ts';
+import type { Locator } from 'playwright-core';
 import { launchChromium, openReport, type Chromium, type OpenedReport } from './testing/chromium.ts';
-import { faultFixture, fixture, hostile, partial, withFaults, withRegression, XSS } from './testing/fixtures.ts';
+import { faultFixture, fixture, hostile, messagingFixture, partial, withFaults, withRegression, XSS } from './testing/fixtures.ts';
 import { slaMatrix } from './verdict.ts';
 
 let dir: string;
@@ -38,13 +39,15 @@ async function drawnMarks(r: OpenedReport): Promise<number[]> {
   return counts;
 }
 
-/** Fault bands and their labels drawn in one design's time chart. */
-async function bandsIn(r: OpenedReport, design: string, kind: string): Promise<{ bands: number; labels: string[] }> {
+/** Fault bands and their labels drawn in one design's time chart (of one named distribution or gauge, for kinds drawn per name). */
+async function bandsIn(r: OpenedReport, design: string, kind: string, metric?: string): Promise<{ bands: number; labels: string[] }> {
   const charts = r.page.locator(`figure.chart[data-chart-kind="${kind}"]`);
-  let chart = charts.first();
+  let chart: Locator | undefined;
   for (let i = 0; i < (await charts.count()); i++) {
-    if ((await charts.nth(i).getAttribute('data-design')) === design) chart = charts.nth(i);
+    const c = charts.nth(i);
+    if ((await c.getAttribute('data-design')) === design && (await c.getAttribute('data-metric')) === (metric ?? null)) chart = c;
   }
+  if (!chart) throw new Error(`the page has no ${kind} chart${metric === undefined ? '' : ` of ${metric}`} for ${design}`);
   return {
     bands: await chart.locator('g.fault_band_marks > path').count(),
     labels: await chart.locator('g.fault_label_marks > text').allTextContents(),
@@ -55,7 +58,8 @@ async function bandsIn(r: OpenedReport, design: string, kind: string): Promise<{
 async function expectOneBandPerFault(r: OpenedReport, result: RunResult): Promise<void> {
   for (const d of result.designs) {
     const applied = faultBands(d.faults, Infinity).map((b) => b.name);
-    for (const kind of timeChartKinds) expect(await bandsIn(r, d.name, kind), `${d.name} ${kind}`).toEqual({ bands: applied.length, labels: applied });
+    const charts = designCharts(result, d).filter((c) => (timeChartKinds as readonly string[]).includes(c.kind));
+    for (const c of charts) expect(await bandsIn(r, d.name, c.kind, c.metric), `${d.name} ${c.kind} ${c.metric ?? ''}`).toEqual({ bands: applied.length, labels: applied });
   }
 }
 
@@ -113,6 +117,31 @@ describe('fault windows on the time charts', () => {
     expect(r.problems).toEqual([]);
     await expectOneBandPerFault(r, result);
     expect(await bandsIn(r, 'single', 'latency-over-time')).toEqual({ bands: 2, labels: ['slow-link', 'crash'] });
+  });
+});
+
+describe('a schema-2 result with named metrics and checker counts', () => {
+  const result = messagingFixture();
+  let report: OpenedReport;
+  beforeAll(async () => {
+    report = await open('messaging', renderHtmlReport(result));
+  });
+
+  it('draws every chart, a chart per named distribution and gauge among them, each with its fault window', async () => {
+    expect(report.problems).toEqual([]);
+    expect(report.charts).toBe('ready');
+    const marks = await drawnMarks(report);
+    expect(marks).toHaveLength(reportCharts(result).length);
+    for (const n of marks) expect(n).toBeGreaterThan(0);
+    await expectOneBandPerFault(report, result);
+    expect(await bandsIn(report, 'queue', 'distribution-over-time', 'e2e')).toEqual({ bands: 1, labels: ['broker-pause'] });
+    expect(await bandsIn(report, 'stream', 'gauge-over-time', 'lag')).toEqual({ bands: 1, labels: ['broker-pause'] });
+  });
+
+  it('shows the correctness table with every example', async () => {
+    const rows = report.page.locator('#correctness tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.first().locator('li').allTextContents()).toEqual(result.designs[0]!.checks.lost!.examples);
   });
 });
 

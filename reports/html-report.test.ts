@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { reportCharts } from './charts/report-charts.ts';
 import { renderHtmlReport } from './html-report.ts';
-import { fixture, hostile, partial, XSS } from './testing/fixtures.ts';
+import { fixture, hostile, messagingFixture, partial, XSS } from './testing/fixtures.ts';
 
 /** The page without its script elements: what the browser parses as markup. */
 function markupOf(html: string): string {
@@ -70,5 +70,56 @@ describe('report.html', () => {
     const data = scripts(html)[0]!;
     expect(data.body).not.toMatch(/<\/|<!--/);
     expect(JSON.stringify(JSON.parse(data.body))).toContain(JSON.stringify(XSS).slice(1, -1));
+  });
+
+  it('shows a design of schema 2 in its own words: counters beside the figures, distributions, gauges and entry', () => {
+    const html = renderHtmlReport(messagingFixture());
+    expect(html).toContain('latency of every message, from its intended send time');
+    expect(html).toContain('<th class="num">messages</th><th class="num">ok/s</th>');
+    expect(html).toContain('<th class="num">dropped sends</th><th class="num">redelivered</th>');
+    expect(html).toMatch(/<td class="num">0<\/td><td class="num">8<\/td><\/tr>/);
+    expect(html).toContain('<h3>Distributions</h3>');
+    expect(html).toContain('<td><code>e2e</code> time from publish to consumer receipt</td><td>queue</td><td class="num">600</td><td class="num">5.5ms</td>');
+    expect(html).toContain('<td><code>lag</code> messages published and not yet consumed</td><td>stream</td><td class="num">6</td><td class="num">10</td><td class="num">66.3</td><td class="num">260</td><td class="num">11</td>');
+    expect(html).toContain('entry: amqp://127.0.0.1:5672; client: amqp {&quot;prefetch&quot;:50}; history: history/queue.jsonl');
+    expect(html).toContain('drain 420 ms of 5 s allowed');
+    expect(html).toContain('start to first message');
+    expect(markupOf(html)).not.toMatch(/request/i);
+    expect(scripts(html)[0]!.body).not.toMatch(/request/i);
+  });
+
+  it('has a correctness table: each checker count, every design\'s value and its examples', () => {
+    const html = renderHtmlReport(messagingFixture());
+    const section = /<section id="correctness">[\s\S]*?<\/section>/.exec(html)![0];
+    expect(section).toContain('<th>count</th><th class="num">queue</th><th class="num">stream</th><th>examples</th>');
+    expect(section).toContain('<td><code>lost</code> messages published and acknowledged, never consumed</td><td class="num"><span class="value">3</span></td><td class="num"><span class="value">0</span></td>');
+    expect([...section.matchAll(/<li><code>(.*?)<\/code><\/li>/g)].map((m) => m[1])).toEqual(messagingFixture().designs[0]!.checks.lost!.examples);
+    expect(section).toContain('<td><code>duplicated</code> messages consumed more than once</td><td class="num"><span class="value">0</span></td><td class="num"><span class="value">0</span></td><td><span class="muted">none</span></td>');
+    expect(html).toContain('<a href="#correctness">Correctness</a>');
+    expect(renderHtmlReport(fixture())).not.toContain('id="correctness"');
+  });
+
+  it('shows at most 10 examples of a count, and the key-remap counts of an upgraded schema-1 result per fault', () => {
+    const result = messagingFixture();
+    result.designs[0]!.checks.lost!.examples = Array.from({ length: 14 }, (_, i) => `orders#${i}`);
+    const section = /<section id="correctness">[\s\S]*?<\/section>/.exec(renderHtmlReport(result))![0];
+    expect(section.match(/<li>/g)).toHaveLength(10);
+    const http = fixture();
+    http.designs[1]!.checks = { remapped: { checker: 'key-remap', value: null, unit: 'fraction', byFault: { crash: { during: 0.5, after: 0.025 } }, examples: [] } };
+    expect(renderHtmlReport(http)).toContain('<span class="value">crash: during 50%, after 2.5%</span>');
+  });
+
+  it('puts a chart per named distribution and gauge in each design, marked with its name', () => {
+    const html = renderHtmlReport(messagingFixture());
+    expect(html).toContain('<figure class="chart" data-chart-kind="distribution-over-time" data-design="queue" data-metric="e2e"><figcaption>e2e percentiles over time</figcaption>');
+    expect(html).toContain('<figure class="chart" data-chart-kind="gauge-over-time" data-design="stream" data-metric="lag"><figcaption>lag over time</figcaption>');
+    expect(JSON.parse(scripts(html)[0]!.body)).toHaveLength(reportCharts(messagingFixture()).length);
+  });
+
+  it('escapes checker examples', () => {
+    const html = renderHtmlReport(hostile(messagingFixture()));
+    expect(html).not.toContain(XSS);
+    expect(html).not.toContain('<script>alert');
+    expect(html).toContain('<li><code>&lt;script&gt;alert(&quot;example&quot;)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt;</code></li>');
   });
 });

@@ -1,10 +1,10 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { COMPLETED_CASE, renderJunit } from './junit-report.ts';
-import { fixture, hostile, partial, XSS } from './testing/fixtures.ts';
+import { fixture, hostile, messagingFixture, partial, XSS } from './testing/fixtures.ts';
 
 interface Case { '@_name': string; '@_classname': string; failure?: { '@_message': string; '#text': string }; error?: { '@_message': string } }
-interface Suite { '@_name': string; '@_tests': string; '@_failures': string; '@_errors': string; testcase: Case[] }
+interface Suite { '@_name': string; '@_tests': string; '@_failures': string; '@_errors': string; properties: { property: { '@_name': string; '@_value': string }[] }; testcase: Case[] }
 interface Doc { testsuites: { '@_tests': string; '@_failures': string; '@_errors': string; testsuite: Suite[] } }
 
 function parse(xml: string): Doc {
@@ -33,6 +33,16 @@ describe('junit.xml', () => {
     expect(doc.testsuites['@_tests']).toBe('6');
     expect(doc.testsuites['@_failures']).toBe('2');
     expect(doc.testsuites['@_errors']).toBe('0');
+  });
+
+  it('judges a checker count\'s SLA line like any other, and names the operations in the workload\'s words', () => {
+    const doc = parse(renderJunit(messagingFixture()));
+    const [queue, stream] = doc.testsuites.testsuite;
+    expect(queue!.testcase.map((c) => c['@_name'])).toEqual(['p99 < 100ms', 'e2e p99 < 250ms', 'lost == 0', 'duplicated == 0']);
+    expect(queue!.testcase[2]!.failure).toMatchObject({ '@_message': 'measured 3, threshold == 0', '#text': 'lost == 0: measured 3 vs threshold == 0 (whole window)' });
+    expect(stream!['@_failures']).toBe('0');
+    expect(queue!.properties.property.find((p) => p['@_name'] === 'messages')?.['@_value']).toBe('600');
+    expect(parse(renderJunit(fixture())).testsuites.testsuite[0]!.properties.property.find((p) => p['@_name'] === 'requests')?.['@_value']).toBe('1801');
   });
 
   it('marks an interrupted design and a design never reached as errors', () => {

@@ -50,7 +50,7 @@ function designSuite(result: RunResult, d: DesignResult): Suite {
   return suite(result.scenario.name, d.name, result.startedAt, result.scenario.durationMs / 1000, cases, [
     ['target', d.target],
     ['status', d.status],
-    ['requests', String(d.totals.requests)],
+    [result.scenario.wording.many, String(d.totals.ops)],
   ]);
 }
 

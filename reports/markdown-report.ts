@@ -1,13 +1,17 @@
 import { appendFile } from 'node:fs/promises';
-import { formatValue } from '../harness/result/format.ts';
-import type { RunResult } from '../harness/result/result.ts';
+import { formatLatency, formatValue } from '../harness/result/format.ts';
+import type { DesignResult, RunResult } from '../harness/result/result.ts';
 import { figureEntries } from './figures.ts';
 import { escapeMarkdown as md } from './html/escape.ts';
 import { formatSpan, formatWhen } from './html/parts.ts';
+import { checkRows, checkValueText, counterText, formatGauge, gaugeUnit, metricNames, rowExamples } from './named-metrics.ts';
 import type { ReportFormat } from './report-format.ts';
 import { designsNotRun, runVerdict, slaMatrix, thresholdText, windowText } from './verdict.ts';
 
 const icon = { pass: '✅', fail: '❌', incomplete: '⚠️' } as const;
+
+/** How many of a checker count's examples per design the summary shows. */
+const MARKDOWN_EXAMPLES = 3;
 
 /** A Markdown table; cells are already escaped. */
 export function markdownTable(head: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[] = []): string {
@@ -17,7 +21,8 @@ export function markdownTable(head: readonly string[], rows: readonly (readonly 
 
 /**
  * A compact Markdown summary of a run (a CI step summary, a pull-request comment): the verdict,
- * the SLA matrix and the headline figures of each design.
+ * the SLA matrix, the headline figures and counters of each design, its named distributions
+ * (p50, p99) and gauges (max), and the checker counts with their first examples.
  */
 export function renderMarkdown(result: RunResult): string {
   const v = runVerdict(result);
@@ -35,13 +40,56 @@ export function renderMarkdown(result: RunResult): string {
       matrix.map((row) => [md(row.line), md(thresholdText(row.example)), md(windowText(row.example)), ...row.cells.map((c) => (c ? `${c.pass ? icon.pass : icon.fail} ${md(c.measuredText)}` : '—'))]),
     ), '');
   }
-  const shown = figureEntries(['requests', 'throughput', 'errors', 'p50', 'p99', 'p999', 'max']);
+  const shown = figureEntries(['ops', 'throughput', 'errors', 'p50', 'p99', 'p999', 'max']);
+  const counters = metricNames(result, 'counter');
   out.push(markdownTable(
-    ['design', 'status', ...shown.map(([, f]) => f.label)],
-    result.designs.map((d) => [md(d.name), d.status === 'completed' ? (d.passed ? icon.pass : icon.fail) : `${icon.incomplete} ${d.status}`, ...shown.map(([, f]) => formatValue(f.value(d), f.unit))]),
-    ['l', 'l', ...shown.map(() => 'r' as const)],
+    ['design', 'status', ...shown.map(([, f]) => md(f.label(s.wording))), ...counters.map(md)],
+    result.designs.map((d) => [
+      md(d.name),
+      d.status === 'completed' ? (d.passed ? icon.pass : icon.fail) : `${icon.incomplete} ${d.status}`,
+      ...shown.map(([, f]) => formatValue(f.value(d), f.unit)),
+      ...counters.map((n) => counterText(result, d, n)),
+    ]),
+    ['l', 'l', ...shown.map(() => 'r' as const), ...counters.map(() => 'r' as const)],
   ), '');
+  out.push(...namedTable(result), ...checksTable(result));
   return out.join('\n');
+}
+
+/** Each design's named distributions (p50, p99) and gauges (max), when any design has one. */
+function namedTable(result: RunResult): string[] {
+  const distributions = metricNames(result, 'distribution');
+  const gauges = metricNames(result, 'gauge');
+  if (distributions.length + gauges.length === 0) return [];
+  const p = (d: DesignResult, n: string, k: 'p50' | 'p99') => {
+    const x = d.distributions[n];
+    return x && x.count > 0 ? formatLatency(x.latencyUs[k]) : '—';
+  };
+  return [markdownTable(
+    ['design', ...distributions.flatMap((n) => [`${md(n)} p50`, `${md(n)} p99`]), ...gauges.map((n) => `${md(n)} max`)],
+    result.designs.map((d) => [
+      md(d.name),
+      ...distributions.flatMap((n) => [p(d, n, 'p50'), p(d, n, 'p99')]),
+      ...gauges.map((n) => (d.gauges[n] ? formatGauge(d.gauges[n].max, gaugeUnit(result, n)) : '—')),
+    ]),
+    ['l', ...distributions.flatMap(() => ['r', 'r'] as const), ...gauges.map(() => 'r' as const)],
+  ), ''];
+}
+
+/** The checker counts: each design's value and the first examples, when any design has one. */
+function checksTable(result: RunResult): string[] {
+  const rows = checkRows(result);
+  if (rows.length === 0) return [];
+  const several = result.designs.length > 1;
+  return [markdownTable(
+    ['check', ...result.designs.map((d) => md(d.name)), 'first examples'],
+    rows.map((row) => [
+      md(row.name),
+      ...row.cells.map((c) => (c ? md(checkValueText(c)) : '—')),
+      rowExamples(result, row, MARKDOWN_EXAMPLES).map((e) => `${several ? `${md(e.design)}: ` : ''}${e.examples.map(md).join('; ')}`).join('<br>'),
+    ]),
+    ['l', ...result.designs.map(() => 'r' as const), 'l'],
+  ), ''];
 }
 
 /** Appends Markdown to the CI step summary when `GITHUB_STEP_SUMMARY` names one; otherwise does nothing. */

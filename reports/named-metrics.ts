@@ -33,6 +33,16 @@ export function gaugeUnit(result: RunResult, name: string): MetricInfo['unit'] {
   return metricInfo(result, name)?.unit ?? 'count';
 }
 
+/** A counter of a design for people, in its declared unit; a counter that never moved is 0. */
+export function counterText(result: RunResult, d: DesignResult, name: string): string {
+  return formatValue(d.counters[name] ?? 0, metricInfo(result, name)?.unit ?? 'count');
+}
+
+/** A gauge's value for people in its unit; a count-like gauge's mean keeps at most one decimal (`66.3`). */
+export function formatGauge(value: number, unit: MetricInfo['unit']): string {
+  return unit === 'count' && !Number.isInteger(value) ? String(+value.toFixed(1)) : formatValue(value, unit);
+}
+
 /**
  * A checker's count for people: its value (`3`, `0.5%`), or, for a count judged around faults
  * whose whole-run value is null (`remapped`), each fault's values: `crash: during 50%, after 2.5%`.
@@ -46,4 +56,20 @@ export function checkValueText(c: CheckCount): string {
 /** Capitalised, for headings: `requests` → `Requests`. */
 export function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** One row of the correctness table: a checker's count and its value in each design (absent where not counted). */
+export interface CheckRow {
+  name: string;
+  cells: (CheckCount | undefined)[];
+}
+
+/** The correctness table of a run: every checker count any design has × the run's designs. */
+export function checkRows(result: RunResult): CheckRow[] {
+  return metricNames(result, 'check').map((name) => ({ name, cells: result.designs.map((d) => d.checks[name]) }));
+}
+
+/** A row's examples, each with the design it comes from, at most `limit` from each design. */
+export function rowExamples(result: RunResult, row: CheckRow, limit: number): { design: string; examples: string[] }[] {
+  return row.cells.flatMap((c, i) => (c && c.examples.length > 0 ? [{ design: result.designs[i]!.name, examples: c.examples.slice(0, limit) }] : []));
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reportsSummary, writeReports } from './report-formats.ts';
-import { fixture } from './testing/fixtures.ts';
+import { fixture, messagingFixture } from './testing/fixtures.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -34,6 +34,18 @@ describe('writeReports', () => {
       'summary.md',
     ]);
     expect(reportsSummary(written, dir).stdout).toBe('report: report.html\nalso: junit.xml, summary.md, 9 SVG charts in charts\n');
+  });
+
+  it('writes a chart per named distribution and gauge of each design', async () => {
+    const written = await writeReports(messagingFixture(), dir, { env: {} });
+    expect(written.failures).toEqual([]);
+    const charts = (written.files.svg ?? []).map((p) => relative(dir, p)).filter((p) => /\.(e2e|lag)\./.test(p)).sort();
+    expect(charts).toEqual([
+      'charts/distribution-over-time.e2e.queue.svg',
+      'charts/distribution-over-time.e2e.stream.svg',
+      'charts/gauge-over-time.lag.queue.svg',
+      'charts/gauge-over-time.lag.stream.svg',
+    ]);
   });
 
   it('reports a failing format and still writes the others', async () => {

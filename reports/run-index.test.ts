@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../harness/result/result.ts';
 import { indexEntries, writeRunIndex } from './run-index.ts';
-import { fixture, hostile, XSS } from './testing/fixtures.ts';
+import { FIXTURE_FILE, fixture, hostile, messagingFixture, XSS } from './testing/fixtures.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -37,6 +37,18 @@ describe('index.html of a folder of runs', () => {
     expect(html).toContain('<a href="cluster-vs-single/20260101-100000/report.html">2026-01-01 10:00:00 UTC</a>');
     expect(html).toContain('<span class="badge fail">FAIL</span>');
     expect(html).not.toContain('<script');
+  });
+
+  it('lists schema-1 results as they are upgraded, and skips results of a newer schema', async () => {
+    await mkdir(join(dir, 'old'), { recursive: true });
+    await copyFile(FIXTURE_FILE, join(dir, 'old', 'result.json'));
+    await put('new', messagingFixture());
+    await put('newer', { ...messagingFixture(), schemaVersion: 3 } as unknown as RunResult);
+    const entries = await indexEntries(dir);
+    expect(entries.map((e) => [e.href, e.scenario, e.designs, e.verdict.status])).toEqual([
+      ['new/result.json', 'queue-vs-stream', ['queue', 'stream'], 'fail'],
+      ['old/result.json', 'cluster-vs-single', ['single', 'cluster-2'], 'fail'],
+    ]);
   });
 
   it('escapes scenario and design names', async () => {

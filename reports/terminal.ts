@@ -1,12 +1,20 @@
-import type { DesignResult, RunResult, SecondStats } from '../harness/result/result.ts';
+import type { DesignResult, RunResult, SecondStats, Wording } from '../harness/result/result.ts';
 import { formatLatency } from '../harness/result/format.ts';
+import { checkValueText, counterText, formatGauge, gaugeUnit, metricNames } from './named-metrics.ts';
 import { runVerdict } from './verdict.ts';
 
-/** The live line for one measured second: rate, p50, p99, errors. */
-export function liveLine(design: string, row: SecondStats, windowSeconds: number): string {
+/** How many of a checker count's examples the terminal shows. */
+const TERMINAL_EXAMPLES = 3;
+
+/**
+ * The live line for one measured second: rate, p50, p99 and errors, or, when none of the
+ * workload's operations completed in it, that none did (`no requests completed`).
+ */
+export function liveLine(design: string, row: SecondStats, windowSeconds: number, wording: Wording): string {
   const errors = row.errors === 0 ? '0 errors' : `${row.errors} errors (${Object.entries(row.errorsByKind).map(([k, n]) => `${k} ${n}`).join(', ')})`;
+  const latency = row.ops === 0 ? `no ${wording.many} completed` : `p50 ${formatLatency(row.latencyUs.p50)}  p99 ${formatLatency(row.latencyUs.p99)}`;
   const faults = row.faults?.length ? `  fault: ${row.faults.join(', ')}` : '';
-  return `${design} ${String(row.second + 1).padStart(3)}/${windowSeconds}s  ${Math.round(row.throughput)} ok/s  p50 ${formatLatency(row.latencyUs.p50)}  p99 ${formatLatency(row.latencyUs.p99)}  ${errors}${faults}`;
+  return `${design} ${String(row.second + 1).padStart(3)}/${windowSeconds}s  ${Math.round(row.throughput)} ok/s  ${latency}  ${errors}${faults}`;
 }
 
 function table(rows: string[][]): string {
@@ -14,13 +22,53 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
-function designBlock(d: DesignResult, color: boolean): string {
+const byName = ([a]: [string, number], [b]: [string, number]) => a.localeCompare(b, 'en', { numeric: true });
+
+/** One tally as `k n (x%), …`; `served_by` reads as the wording's plural by responder (`requests by responder`). */
+function tallyLine(name: string, counts: Record<string, number>, result: RunResult): string | undefined {
+  const entries = Object.entries(counts).sort(byName);
+  const all = entries.reduce((n, [, c]) => n + c, 0);
+  const shares = entries.map(([k, n]) => `${k} ${n} (${Math.round((n / all) * 100)}%)`).join(', ');
+  if (name !== 'served_by') return `${name}: ${shares}`;
+  if (entries.length <= 1) return undefined;
+  return `${result.scenario.wording.many} by responder${result.scenario.workloadKind === 'http' ? ' (x-served-by)' : ''}: ${shares}`;
+}
+
+/** The named metrics of a design, a line each: counters, tallies, distributions (p50/p99), gauges (max), checker counts with their first examples. */
+function namedLines(result: RunResult, d: DesignResult): string[] {
+  const lines: string[] = [];
+  const counters = metricNames(result, 'counter', [d]);
+  if (counters.length > 0) lines.push(`counters: ${counters.map((n) => `${n} ${counterText(result, d, n)}`).join(', ')}`);
+  for (const n of metricNames(result, 'tally', [d])) {
+    const line = tallyLine(n, d.tallies[n]!, result);
+    if (line) lines.push(line);
+  }
+  for (const n of metricNames(result, 'distribution', [d])) {
+    const x = d.distributions[n]!;
+    lines.push(`${n}: ${x.count > 0 ? `p50 ${formatLatency(x.latencyUs.p50)}, p99 ${formatLatency(x.latencyUs.p99)}, max ${formatLatency(x.latencyUs.max)} (${x.count} values)` : 'no values'}`);
+  }
+  for (const n of metricNames(result, 'gauge', [d])) {
+    const g = d.gauges[n]!;
+    const unit = gaugeUnit(result, n);
+    lines.push(`${n}: max ${formatGauge(g.max, unit)}, last ${formatGauge(g.last, unit)}`);
+  }
+  for (const n of metricNames(result, 'check', [d])) {
+    const c = d.checks[n]!;
+    const shown = c.examples.slice(0, TERMINAL_EXAMPLES);
+    const more = c.examples.length > shown.length ? `; … ${c.examples.length - shown.length} more` : '';
+    lines.push(`check ${n}: ${checkValueText(c)}${shown.length > 0 ? ` (e.g. ${shown.join('; ')}${more})` : ''}`);
+  }
+  return lines;
+}
+
+function designBlock(result: RunResult, d: DesignResult, color: boolean): string {
   const paint = (ok: boolean, text: string) => (color ? `\x1b[${ok ? 32 : 31}m${text}\x1b[0m` : text);
   const t = d.totals;
   const lines = [`${d.name} (${d.target})${d.status === 'completed' ? '' : ` — ${d.status}${d.error ? `: ${d.error}` : ''}`}`];
+  if (d.status === 'completed' && d.error) lines.push(`  after the window: ${d.error}`);
   lines.push(table([
-    ['requests', 'ok/s', 'errors', 'p50', 'p90', 'p99', 'p99.9', 'max'],
-    [String(t.requests), String(Math.round(t.throughput)), String(t.errors), ...[t.latencyUs.p50, t.latencyUs.p90, t.latencyUs.p99, t.latencyUs.p999, t.latencyUs.max].map(formatLatency)],
+    [result.scenario.wording.many, 'ok/s', 'errors', 'p50', 'p90', 'p99', 'p99.9', 'max'],
+    [String(t.ops), String(Math.round(t.throughput)), String(t.errors), ...[t.latencyUs.p50, t.latencyUs.p90, t.latencyUs.p99, t.latencyUs.p999, t.latencyUs.max].map(formatLatency)],
   ]).replace(/^/gm, '  '));
   const l = d.load;
   if (l.model === 'open' && (l.late > 0 || l.dropped > 0)) {
@@ -28,9 +76,8 @@ function designBlock(d: DesignResult, color: boolean): string {
   }
   const kinds = Object.entries(t.errorsByKind);
   if (kinds.length > 0) lines.push(`  errors by kind: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  const served = Object.entries(d.servedBy).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
-  const answered = served.reduce((n, [, c]) => n + c, 0);
-  if (served.length > 1) lines.push(`  requests by responder (x-served-by): ${served.map(([k, n]) => `${k} ${n} (${Math.round((n / answered) * 100)}%)`).join(', ')}`);
+  lines.push(...namedLines(result, d).map((line) => `  ${line}`));
+  if (d.drain && !d.drain.complete) lines.push(`  drain did not finish: stopped at its ${d.drain.deadlineMs} ms deadline`);
   for (const f of d.faults) {
     const when = f.appliedAtMs === undefined ? 'not applied' : `${(f.appliedAtMs / 1000).toFixed(1)}s–${f.removedAtMs === undefined ? 'end' : `${(f.removedAtMs / 1000).toFixed(1)}s`}`;
     lines.push(`  fault ${f.name}: ${f.kind} on ${f.link ?? f.service}, ${when}${f.error ? ` (${f.error})` : ''}`);
@@ -39,9 +86,9 @@ function designBlock(d: DesignResult, color: boolean): string {
   return lines.join('\n');
 }
 
-/** The end-of-run summary: a block per design with every SLA line marked, and the verdict. */
+/** The end-of-run summary: a block per design (figures in the workload's wording, named metrics, every SLA line marked), and the verdict. */
 export function summary(result: RunResult, opts: { color?: boolean } = {}): string {
   const color = opts.color ?? false;
-  const blocks = result.designs.map((d) => designBlock(d, color));
+  const blocks = result.designs.map((d) => designBlock(result, d, color));
   return `\n${result.scenario.name}: ${result.scenario.description}\n\n${blocks.join('\n\n')}\n\n${runVerdict(result).text}\n`;
 }

@@ -44,10 +44,15 @@ describe('faultline report', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no such file or folder/);
     const junk = join(work, 'junk.json');
-    await writeFile(junk, '{"schemaVersion": 7}');
+    await writeFile(junk, '{"schemaVersion": "two"}');
     const invalid = await runCli(['report', junk], { env }).done;
     expect(invalid.code).toBe(2);
-    expect(invalid.stderr).toMatch(/is not a faultline result: its schemaVersion is 7/);
+    expect(invalid.stderr).toMatch(/is not a faultline result/);
+    const newer = join(work, 'newer.json');
+    await writeFile(newer, '{"schemaVersion": 7}');
+    const refused = await runCli(['report', newer], { env }).done;
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/has result schema 7, and this faultline reads schema 2 and older: upgrade faultline/);
   });
 });
 

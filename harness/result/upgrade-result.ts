@@ -146,7 +146,7 @@ function fromV1(r: v1.RunResult): RunResult {
 export function upgradeResult(doc: unknown, source = 'the document'): RunResult {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw notAResult(source, 'it is not a JSON object');
   const r = doc as Partial<RunResult> & { schemaVersion?: unknown; environment?: { faultline?: unknown } };
-  const version = r.schemaVersion;
+  const version: unknown = r.schemaVersion;
   if (typeof version === 'number' && Number.isInteger(version) && version > RESULT_SCHEMA_VERSION) {
     const writer = typeof r.environment?.faultline === 'string' ? ` (it was written by faultline ${r.environment.faultline})` : '';
     throw new FaultlineError('invalid-argument', `${source} has result schema ${version}, and this faultline reads schema ${RESULT_SCHEMA_VERSION} and older: upgrade faultline to read it${writer}`, {

@@ -1,17 +1,16 @@
 // Benchmark (not a test): how long the reports take to render, and how big they are, for a
-// result of 10 designs × 600 s. The result is built the way a run builds it: the Recorder
+// result of 10 designs × 600 s. The result is built the way a run builds it: the MetricSink
 // records synthetic but realistic latencies (a log-normal body, a slow tail, two fault windows
-// with slower responses and errors) and closes one row a second. Prints a Markdown table,
-// including how long headless Chromium takes to draw the page.
+// with slower responses and errors), an `e2e` distribution and a `lag` gauge, and closes one row
+// a second. Prints a Markdown table, including how long headless Chromium takes to draw the page.
 //   node reports/bench/render-bench.ts [--designs 10] [--seconds 600] [--rate 500]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Recorder } from '../../harness/metrics/recorder.ts';
-import { RESULT_SCHEMA_VERSION, type DesignResult, type FaultRecord, type RunResult } from '../../harness/result/result.ts';
-import { evaluateSla } from '../../harness/sla/evaluate-sla.ts';
-import { parseSla } from '../../harness/sla/sla-grammar.ts';
+import { MetricSink } from '../../harness/metrics/sink.ts';
+import { formatValue } from '../../harness/result/format.ts';
+import { RESULT_SCHEMA_VERSION, type DesignResult, type FaultRecord, type RunResult, type SlaVerdict } from '../../harness/result/result.ts';
 import { fixture } from '../testing/fixtures.ts';
 import { renderChartSvgs } from '../chart-svgs.ts';
 import { renderHtmlReport } from '../html-report.ts';
@@ -34,6 +33,25 @@ function random(seed: number): () => number {
   };
 }
 
+/** The bench's SLA lines judged on a design's totals (the SLA engine itself is not what is measured here). */
+function verdicts(totals: DesignResult['totals']): SlaVerdict[] {
+  const errors = totals.ops === 0 ? null : totals.errors / totals.ops;
+  const judged: [string, SlaVerdict['op'], number | null, number, SlaVerdict['unit']][] = [
+    [sla[0]!, '<', totals.latencyUs.p99, 50_000, 'latency'],
+    [sla[1]!, '<', errors, 0.005, 'fraction'],
+    [sla[2]!, '>=', totals.throughput, rate * 0.95, 'per-second'],
+  ];
+  return judged.map(([line, op, measured, threshold, unit]) => ({
+    line,
+    pass: measured !== null && (op === '<' ? measured < threshold : measured >= threshold),
+    measured,
+    op,
+    threshold,
+    unit,
+    measuredText: formatValue(measured, unit),
+  }));
+}
+
 function design(index: number): DesignResult {
   const next = random(index + 1);
   const gauss = () => Math.sqrt(-2 * Math.log(next() || 1e-9)) * Math.cos(2 * Math.PI * next());
@@ -42,23 +60,33 @@ function design(index: number): DesignResult {
     { name: 'slow-backend', kind: 'latency', link: 'lb->backend-1', settings: { latency: { ms: 200 } }, atMs: 120_000, forMs: 60_000, appliedAtMs: 120_004, removedAtMs: 180_003 },
     { name: 'backend-down', kind: 'kill', service: 'backend-2', settings: { kill: 'SIGKILL' }, atMs: 400_000, appliedAtMs: 400_012 },
   ];
-  const recorder = new Recorder(0);
+  const sink = new MetricSink({ windowStartMs: 0, lateThresholdMs: 10 });
+  let lag = 0;
+  sink.gauge('lag', () => lag);
   for (let s = 0; s < seconds; s++) {
     const slow = s >= 120 && s < 180;
     const down = s >= 400 && s < 403;
+    lag = Math.round((slow ? 400 : 5) * (1 + next()));
     for (let i = 0; i < rate; i++) {
+      const at = s * 1000 + (i * 1000) / rate;
       const tail = next() < 0.01 ? 5 + next() * 20 : 1;
       const latency = Math.round(baseUs * Math.exp(0.35 * gauss()) * tail * (slow && next() < 0.33 ? 60 : 1));
-      const backend = `backend-${1 + (i % 3)}`;
-      if (down && i % 3 === 1) recorder.recordFailure('GET /work', next() < 0.5 ? 'refused' : 'reset');
-      else recorder.recordResponse('GET /work', latency, next() < 0.0005 ? 'http_503' : undefined, backend);
+      sink.sent(at, 0);
+      if (down && i % 3 === 1) {
+        sink.op('GET /work', at, latency, next() < 0.5 ? 'refused' : 'reset');
+        continue;
+      }
+      sink.op('GET /work', at, latency, next() < 0.0005 ? 'http_503' : 'ok');
+      sink.value('e2e', at, latency * 2);
+      sink.tally('served_by', `backend-${1 + (i % 3)}`, at);
     }
-    recorder.tick((s + 1) * 1000);
+    sink.tick((s + 1) * 1000);
   }
-  recorder.closeWindow(seconds * 1000);
-  const { totals, operations, servedBy } = recorder.finish();
+  sink.closeWindow(seconds * 1000);
+  const { totals, byOperation, distributions, counters, tallies, gauges, series } = sink.finish();
+  sink.destroy();
   const load = { model: 'open' as const, targetRate: rate, connections: 256, sent: rate * seconds, dropped: 0, late: 0, lateThresholdMs: 10, maxDispatchLagMs: 2, lateResponses: 0 };
-  const verdicts = sla.map((line) => ({ ...evaluateSla(parseSla(line), { stats: totals, load }), line }));
+  const judged = verdicts(totals);
   return {
     name: `design-${String(index + 1).padStart(2, '0')}`,
     target: 'bench',
@@ -66,13 +94,17 @@ function design(index: number): DesignResult {
     services: [],
     load,
     totals,
-    operations,
-    series: [...recorder.series],
-    servedBy,
+    byOperation,
+    distributions,
+    counters,
+    tallies,
+    gauges,
+    series,
+    checks: {},
     links: [],
     faults,
-    sla: verdicts,
-    passed: verdicts.every((v) => v.pass),
+    sla: judged,
+    passed: judged.every((v) => v.pass),
   };
 }
 
@@ -87,7 +119,17 @@ const designs = Array.from({ length: designCount }, (_, i) => design(i));
 const result: RunResult = {
   ...base,
   schemaVersion: RESULT_SCHEMA_VERSION,
-  scenario: { ...base.scenario, name: 'render-bench', durationMs: seconds * 1000, sla, designs: Object.fromEntries(designs.map((d) => [d.name, { target: 'bench', options: {} }])) },
+  scenario: {
+    ...base.scenario,
+    name: 'render-bench',
+    durationMs: seconds * 1000,
+    sla,
+    designs: Object.fromEntries(designs.map((d) => [d.name, { target: 'bench', options: {} }])),
+    metrics: {
+      e2e: { kind: 'distribution', description: 'time from send to the last byte handled', unit: 'latency', better: 'lower' },
+      lag: { kind: 'gauge', description: 'operations sent and not yet answered', unit: 'count', better: 'lower' },
+    },
+  },
   passed: designs.every((d) => d.passed),
   designs,
 };
@@ -123,7 +165,7 @@ const drawMs = await drawInBrowser(html);
 
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(2)} MiB`;
 const ms = (n: number) => `${Math.round(n)} ms`;
-process.stdout.write(`result: ${designCount} designs × ${seconds} s at ${rate} req/s, result.json ${mb(resultBytes)}
+process.stdout.write(`result: ${designCount} designs × ${seconds} s at ${rate} ops/s, result.json ${mb(resultBytes)}
 
 | output | render time | size |
 | --- | ---: | ---: |

@@ -10,7 +10,7 @@ export const SVG_WIDTH = 760;
  */
 export async function chartSvg(spec: LayeredSpec, width = SVG_WIDTH): Promise<string> {
   // Loaded on first use: the CLI imports the reports at start, and Vega would add to the time
-  // from start to the first request of every run.
+  // from start to the first operation of every run.
   const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   // A pasted image has no use for ARIA labels, which are most of an SVG's size otherwise.
   const fixed = { ...spec, width, config: { ...spec.config, background: 'white', aria: false } } as LayeredSpec;

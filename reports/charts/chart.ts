@@ -14,6 +14,8 @@ export interface Chart {
   title: string;
   /** The design it shows; absent for charts of the whole run. */
   design?: string;
+  /** The named distribution or gauge it shows, for kinds drawn once per name. */
+  metric?: string;
   spec: LayeredSpec;
 }
 

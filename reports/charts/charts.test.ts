@@ -1,7 +1,7 @@
 import { compile } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../harness/metrics/histogram.ts';
-import { fixture, hostile, sampleFaults, withFaults, XSS } from '../testing/fixtures.ts';
+import { fixture, hostile, messagingFixture, sampleFaults, withFaults, XSS } from '../testing/fixtures.ts';
 import { faultBandLayers, faultBands, type Layer } from './chart.ts';
 import { chartSvg } from './chart-svg.ts';
 import { MAX_NINES, nines, percentileDistribution } from './percentile-distribution.ts';
@@ -19,7 +19,7 @@ describe('charts', () => {
       'percentile-distribution:',
       ...result.designs.flatMap((d) => ['latency-over-time', 'throughput-over-time', 'errors-over-time', 'served-by'].map((k) => `${k}:${d.name}`)),
     ]);
-    for (const c of charts) {
+    for (const c of [...charts, ...reportCharts(messagingFixture())]) {
       const warnings: unknown[] = [];
       const logger = { level: () => logger, getLevel: () => 0, error: (...a: unknown[]) => warnings.push(a), warn: (...a: unknown[]) => warnings.push(a), info: () => logger, debug: () => logger };
       compile(c.spec, { logger: logger as never });
@@ -43,6 +43,29 @@ describe('charts', () => {
     const charts = designCharts(result, result.designs[0]!).filter((c) => (timeChartKinds as string[]).includes(c.kind));
     expect(charts).toHaveLength(3);
     for (const c of charts) expect(layerValues(c.spec.layer.find((l) => (l as { name?: string }).name === 'fault_band'))).toHaveLength(2);
+  });
+
+  it('draw a chart per named distribution and per gauge of a design, with its fault windows shaded', () => {
+    const result = messagingFixture();
+    const d = result.designs[0]!;
+    const charts = designCharts(result, d);
+    expect(charts.map((c) => `${c.kind}:${c.metric ?? ''}`)).toEqual(['latency-over-time:', 'throughput-over-time:', 'errors-over-time:', 'distribution-over-time:e2e', 'gauge-over-time:lag']);
+    expect(charts.map((c) => c.title)).toEqual(['Latency percentiles over time', 'Throughput over time', 'Errors over time by kind', 'e2e percentiles over time', 'lag over time']);
+    for (const c of charts) expect(layerValues(c.spec.layer.find((l) => (l as { name?: string }).name === 'fault_band'))).toEqual([{ name: 'broker-pause', kind: 'pause', target: 'broker', from: 2.004, to: 3.001 }]);
+    const e2e = layerValues(charts[3]!.spec.layer.find((l) => (l as { name?: string }).name === 'distribution')) as { t: number; p99: number }[];
+    expect(e2e.map((v) => [v.t, v.p99])).toEqual(d.series.map((row) => [row.second + 0.5, row.distributions!.e2e!.latencyUs.p99 / 1000]));
+    const lag = layerValues(charts[4]!.spec.layer.find((l) => (l as { name?: string }).name === 'gauge'));
+    expect(lag).toEqual(d.series.map((row) => ({ t: row.second + 1, v: row.gauges!.lag })));
+    expect(lag.map((v) => v.v)).toEqual([3, 5, 180, 40, 4, 2]);
+  });
+
+  it('name the workload\'s operations in their own words', () => {
+    const result = messagingFixture();
+    const [, throughput, errors] = designCharts(result, result.designs[0]!);
+    expect(JSON.stringify(throughput!.spec)).toContain('successful messages per second');
+    expect(JSON.stringify(errors!.spec)).toContain('failed messages per second');
+    const http = fixture();
+    expect(designCharts(http, http.designs[1]!).find((c) => c.kind === 'served-by')?.title).toBe('Requests per backend');
   });
 
   it('draw the percentile distribution from the merged histogram, p0 to p99.99 on a nines axis', () => {

@@ -5,7 +5,7 @@ import { faultBandLayers, layered, timeAxis, timeLine, windowSeconds, type Layer
 export const NO_ERRORS = 'no errors';
 
 /**
- * Failed operations in each measured second of one design, one line per error kind (every kind
+ * Failed operations (in the workload's wording) in each measured second of one design, one line per error kind (every kind
  * seen in the window, zero where absent), with every fault window shaded.
  */
 export function errorsOverTime(result: RunResult, design: DesignResult): LayeredSpec {
@@ -22,7 +22,7 @@ export function errorsOverTime(result: RunResult, design: DesignResult): Layered
       encoding: {
         x: timeAxis(seconds),
         // At least 0–1, so a window without errors shows a flat line at zero rather than a collapsed axis.
-        y: { field: 'n', type: 'quantitative', title: 'failed operations per second', scale: { domain: [0, values.reduce((m, v) => Math.max(m, v.n), 1)] }, axis: { tickMinStep: 1, format: ',d' } },
+        y: { field: 'n', type: 'quantitative', title: `failed ${result.scenario.wording.many} per second`, scale: { domain: [0, values.reduce((m, v) => Math.max(m, v.n), 1)] }, axis: { tickMinStep: 1, format: ',d' } },
         color: { field: 'kind', type: 'nominal', title: null, scale: { scheme: 'category10' } },
         tooltip: [{ field: 't', title: 'second', format: '.1f' }, { field: 'kind' }, { field: 'n', title: 'failed' }],
       },

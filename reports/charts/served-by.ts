@@ -1,9 +1,9 @@
-import type { DesignResult } from '../../harness/result/result.ts';
+import type { DesignResult, Wording } from '../../harness/result/result.ts';
 import { layered, type LayeredSpec } from './chart.ts';
 
-/** Requests answered by each process or backend of one design (from the `x-served-by` header). */
-export function servedBy(design: DesignResult): LayeredSpec {
-  const values = Object.entries(design.servedBy).map(([backend, requests]) => ({ backend, requests }));
+/** Operations answered by each process or backend of one design: the `served_by` tally (HTTP: the `x-served-by` header). */
+export function servedBy(design: DesignResult, wording: Wording): LayeredSpec {
+  const values = Object.entries(design.tallies.served_by ?? {}).map(([backend, n]) => ({ backend, n }));
   return layered([
     {
       name: 'served_by',
@@ -11,8 +11,8 @@ export function servedBy(design: DesignResult): LayeredSpec {
       mark: { type: 'bar', color: '#3b8ede', tooltip: true, cornerRadiusEnd: 2 },
       encoding: {
         y: { field: 'backend', type: 'nominal', sort: '-x', title: 'answered by' },
-        x: { field: 'requests', type: 'quantitative', title: 'requests' },
-        tooltip: [{ field: 'backend', title: 'answered by' }, { field: 'requests', format: ',d' }],
+        x: { field: 'n', type: 'quantitative', title: wording.many },
+        tooltip: [{ field: 'backend', title: 'answered by' }, { field: 'n', title: wording.many, format: ',d' }],
       },
     },
   ], { height: Math.max(60, 26 * values.length) });

@@ -24,7 +24,7 @@ export function throughputOverTime(result: RunResult, design: DesignResult): Lay
       mark: timeLine(seconds, { color: '#3b8ede' }),
       encoding: {
         x: timeAxis(seconds),
-        y: { field: 'ok', type: 'quantitative', title: 'successful operations per second' },
+        y: { field: 'ok', type: 'quantitative', title: `successful ${result.scenario.wording.many} per second` },
         tooltip: [{ field: 't', title: 'second', format: '.1f' }, { field: 'ok', title: 'ok/s', format: ',.1f' }],
       },
     },

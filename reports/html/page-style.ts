@@ -62,6 +62,8 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .design { break-before: auto; }
 .services { margin: 4px 0; color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
 .regression { color: var(--fail); font-weight: 700; }
+ul.examples { margin: 2px 0 6px; padding-left: 18px; }
+ul.examples code { font-size: 12px; overflow-wrap: anywhere; }
 .improvement { color: var(--pass); }
 details summary { cursor: pointer; color: var(--muted); }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }

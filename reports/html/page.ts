@@ -19,7 +19,8 @@ export class ChartSlots {
     const id = `chart-${this.placed.length + 1}`;
     this.placed.push({ id, spec: chart.spec });
     const design = chart.design === undefined ? '' : ` data-design="${escapeHtml(chart.design)}"`;
-    return `<figure class="chart${wide ? ' wide' : ''}" data-chart-kind="${escapeHtml(chart.kind)}"${design}><figcaption>${escapeHtml(chart.title)}</figcaption><div class="plot" id="${id}"></div></figure>`;
+    const metric = chart.metric === undefined ? '' : ` data-metric="${escapeHtml(chart.metric)}"`;
+    return `<figure class="chart${wide ? ' wide' : ''}" data-chart-kind="${escapeHtml(chart.kind)}"${design}${metric}><figcaption>${escapeHtml(chart.title)}</figcaption><div class="plot" id="${id}"></div></figure>`;
   }
 }
 
