@@ -61,12 +61,14 @@ export interface LoadDriver {
   /** Stops sending and resolves when operations in flight have finished (bounded by their timeout). */
   stop(): Promise<void>;
   /**
-   * After sending stopped: lets consumers catch up until everything sent has arrived or
-   * `deadlineMs` passed; resolves true when it caught up. What arrives now counts for
-   * correctness, not for throughput. Optional: a driver without consumers has nothing to drain.
+   * After sending stopped: lets consumers catch up until nothing more will arrive (the broker
+   * has nothing left for them) or `deadlineMs` passed; resolves true when it caught up, false
+   * at the deadline. Whether everything sent arrived is the checkers' question, not the
+   * drain's. What arrives now counts for correctness, not for throughput. Optional: a driver
+   * without consumers has nothing to drain.
    */
   drain?(deadlineMs: number): Promise<boolean>;
-  /** Releases connections and clients. Idempotent. */
+  /** Releases connections and clients; after it the driver records nothing more. Idempotent. */
   close(): Promise<void>;
 }
 

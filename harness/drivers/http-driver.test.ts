@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyError, requestCycle } from './http-driver.ts';
+import { requestCycle } from './http-driver.ts';
+import { classifyError } from './transport-errors.ts';
 
 describe('requestCycle', () => {
   it('interleaves requests by weight, the same every time', () => {

@@ -8,36 +8,12 @@ import type { MetricSink } from '../metrics/sink.ts';
 import type { Adapter, DriverContext, DriverDefinition, LoadDriver } from './driver.ts';
 import { httpWorkloadSchema, normalizeRequests, type HttpWorkload, type NormalizedRequest } from './http-workload.ts';
 import { ClosedLoops, OpenPacer, type SendOne } from './pacer.ts';
+import { classifyError } from './transport-errors.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const SERVED_BY = 'x-served-by';
 /** The tally of which process or backend answered (the `x-served-by` header). */
 export const SERVED_BY_TALLY = 'served_by';
-
-/** Maps a transport error to an error kind (see the SLA grammar's `kind`). */
-export function classifyError(err: unknown): string {
-  let e: unknown = err;
-  for (let depth = 0; e && depth < 4; depth++) {
-    const code = (e as { code?: string }).code;
-    switch (code) {
-      case 'UND_ERR_HEADERS_TIMEOUT':
-      case 'UND_ERR_BODY_TIMEOUT':
-      case 'UND_ERR_CONNECT_TIMEOUT':
-      case 'ETIMEDOUT':
-        return 'timeout';
-      case 'ECONNREFUSED':
-        return 'refused';
-      case 'ECONNRESET':
-      case 'EPIPE':
-      case 'UND_ERR_SOCKET':
-      case 'UND_ERR_CLOSED':
-        return 'reset';
-    }
-    if (/timed out/i.test((e as Error).message ?? '')) return 'timeout';
-    e = (e as { cause?: unknown }).cause;
-  }
-  return 'other';
-}
 
 function statusKind(status: number): string | undefined {
   return status >= 200 && status < 400 ? undefined : `http_${status}`;

@@ -247,6 +247,7 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
   let sink: MetricSink | undefined;
   let timeline: FaultTimeline | undefined;
   let error: FaultlineError | undefined;
+  const afterWindow = new StopProblems();
   const keepsHistory = kind.keepsHistory?.(scenario.workload) ?? (kind.checkers?.length ?? 0) > 0;
   const historyFile = keepsHistory ? join(opts.outDir, 'history', `${name}.jsonl`) : undefined;
   try {
@@ -281,6 +282,8 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     });
     const drained = await drainDesign(driver, drainMs);
     if (drained) base.drain = drained;
+    // Nothing may record into the sink once it is summarised.
+    await afterWindow.attempt('closing the load driver', () => driver!.close());
     Object.assign(base, summarize(sink, driver, timeline.records));
     if (historyFile) base.historyFile = relative(opts.outDir, historyFile);
     // Checkers read the history: a workload that kept none (HTTP without keys) has nothing for them.
@@ -293,11 +296,13 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
       sink.closeWindow(performance.now());
       await timeline?.stop().catch(() => {});
       await driver.stop().catch(() => {});
+      await afterWindow.attempt('closing the load driver', () => driver!.close());
       Object.assign(base, summarize(sink, driver, timeline?.records ?? []));
     }
   } finally {
     sink?.destroy();
-    await stopDesign(runtime, driver, timeline, sharedControl, base);
+    await stopDesign(runtime, driver, timeline, sharedControl, afterWindow);
+    afterWindow.noteOn(base);
     env.images = { ...env.images, ...runtime.imagesUsed() };
     if (Object.keys(env.images).length === 0) delete env.images;
   }
@@ -309,22 +314,30 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
   return error ? { result: base, error } : { result: base };
 }
 
-/** Stops the timeline, the driver's connections and the services; a failure here is noted on the result, not thrown. */
-async function stopDesign(runtime: Runtime, driver: LoadDriver | undefined, timeline: FaultTimeline | undefined, sharedControl: ToxiproxyControl | undefined, base: DesignResult): Promise<void> {
-  const problems: string[] = [];
-  const attempt = async (what: string, step: (() => Promise<void>) | undefined) => {
+/** What failed while a design was being stopped: noted on its result, never thrown over it. */
+class StopProblems {
+  private readonly problems: string[] = [];
+
+  async attempt(what: string, step: (() => Promise<void>) | undefined): Promise<void> {
     try {
       await step?.();
     } catch (err) {
-      problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      this.problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
     }
-  };
-  await attempt('stopping the fault timeline', timeline && (() => timeline.stop()));
-  await attempt('closing the load driver', driver && (() => driver.close()));
-  await attempt('stopping the services', () => runtime.stopAll());
+  }
+
+  noteOn(base: DesignResult): void {
+    if (this.problems.length > 0) base.error = [base.error, `after the window: ${this.problems.join('; ')}`].filter(Boolean).join('; ');
+  }
+}
+
+/** Stops the timeline, the driver's connections and the services, each even when another failed. */
+async function stopDesign(runtime: Runtime, driver: LoadDriver | undefined, timeline: FaultTimeline | undefined, sharedControl: ToxiproxyControl | undefined, problems: StopProblems): Promise<void> {
+  await problems.attempt('stopping the fault timeline', timeline && (() => timeline.stop()));
+  await problems.attempt('closing the load driver', driver && (() => driver.close()));
+  await problems.attempt('stopping the services', () => runtime.stopAll());
   // A runtime with its own Toxiproxy stopped it with the design; the shared one is reused.
-  await attempt('removing the proxies', sharedControl && (() => sharedControl.removeAll()));
-  if (problems.length > 0) base.error = [base.error, `after the window: ${problems.join('; ')}`].filter(Boolean).join('; ');
+  await problems.attempt('removing the proxies', sharedControl && (() => sharedControl.removeAll()));
 }
 
 /** The window's figures from the sink, with each second's active faults and the load as delivered. */
