@@ -26,7 +26,7 @@ afterAll(async () => {
 /** Starts the balancer of a target's topology in front of the shared backends, sends `paths` one by one, returns who answered each. */
 async function through(lb: ReturnType<typeof haproxyTarget.topology>, paths: string[], headers: Record<string, string> = {}): Promise<string[]> {
   const spec = lb.services.find((s) => s.name === 'lb')!;
-  const svc = await runtime.start(spec, links);
+  const svc = await runtime.start(spec, { links });
   try {
     const served: string[] = [];
     for (const path of paths) {

@@ -230,6 +230,49 @@ describe('an advertised address through Toxiproxy', () => {
   });
 });
 
+describe('when the harness itself breaks', () => {
+  it('a driver that throws before the window is a harness error: exit 5, a partial result with what ran before it', async () => {
+    const runId = `kitbreak${process.pid}`;
+    const file = await scenario('broken-driver.ts', `
+      name: 'kit-broken-driver',
+      designs: { fine: testQueue({ partitions: 1 }), broken: withClient(testQueue({ partitions: 1 }), { breakIn: 'prepare' }) },
+      workload: testMessaging({ model: 'open', rate: 50 }),
+      warmup: '0s',
+      duration: '1s',
+      sla: ['lost == 0'],`);
+    const out = join(work, 'broken-driver');
+    const { code, stderr } = await runCli(['run', file, '--out', out], { env: { ...kitEnv, FAULTLINE_RUN_ID: runId } }).done;
+    expect(code, stderr).toBe(5);
+    expect(stderr).toMatch(/design 'broken' failed inside faultline: test kit: the tq driver broke in prepare/);
+    expect(stderr).toMatch(/hint: this is a bug in faultline/);
+    const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as RunResult;
+    expect(result.complete).toBe(false);
+    expect(result.designs.map((d) => [d.name, d.status, d.passed])).toEqual([['fine', 'completed', true], ['broken', 'harness-error', false]]);
+    expect(processesOfRun(runId)).toEqual([]);
+  });
+
+  it('an error while stopping a design is noted beside its result and never loses what was measured', async () => {
+    const runId = `kitclose${process.pid}`;
+    const file = await scenario('broken-close.ts', `
+      name: 'kit-broken-close',
+      designs: { q: withClient(testQueue({ partitions: 1 }), { breakIn: 'close' }) },
+      workload: testMessaging({ model: 'open', rate: 100 }),
+      warmup: '0s',
+      duration: '2s',
+      sla: ['lost == 0', 'consumed >= 150'],`);
+    const out = join(work, 'broken-close');
+    const { code, stderr } = await runCli(['run', file, '--out', out], { env: { ...kitEnv, FAULTLINE_RUN_ID: runId } }).done;
+    expect(code, stderr).toBe(0);
+    const d = (JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as RunResult).designs[0]!;
+    expect(d.status).toBe('completed');
+    expect(d.error).toMatch(/after the window: closing the load driver: test kit: the tq driver broke in close/);
+    expect(d.counters.consumed).toBeGreaterThanOrEqual(150);
+    expect(d.checks.lost!.value).toBe(0);
+    expect(d.sla.every((v) => v.pass)).toBe(true);
+    expect(processesOfRun(runId)).toEqual([]);
+  });
+});
+
 describe('designs and workloads that do not fit', () => {
   it('rejects a design that speaks nothing the workload speaks (exit 2), naming the design and both protocols', async () => {
     const runId = `kitbad${process.pid}`;

@@ -25,10 +25,17 @@ const TAKE_MAX = 1000;
 export interface TqClientOptions {
   /** How often the consumer polls each partition with `take` (ms). Default 5. */
   pollIntervalMs: number;
+  /**
+   * Makes the driver itself break, to prove what the engine does then: `prepare` throws a plain
+   * error before the window (a bug in a driver: exit 5, the result so far written), `close`
+   * throws when the design is being stopped (the measured result is kept, the error noted).
+   */
+  breakIn?: 'prepare' | 'close';
 }
 
 const tqClientSchema = z.strictObject({
   pollIntervalMs: z.number().int().min(1).max(1000).default(5),
+  breakIn: z.enum(['prepare', 'close']).optional(),
 });
 
 /**
@@ -108,6 +115,7 @@ export class TqDriver implements LoadDriver {
   private readonly pacer: OpenPacer;
   private readonly sink: MetricSink;
   private readonly pollIntervalMs: number;
+  private readonly breakIn: TqClientOptions['breakIn'];
   private acked = 0;
   private consumed = 0;
   /** Receipts are recorded until the drain ends or the driver closes; what arrives later is not looked at. */
@@ -120,6 +128,7 @@ export class TqDriver implements LoadDriver {
     this.connections = 2 * this.partitions.length;
     this.sink = ctx.sink;
     this.pollIntervalMs = ctx.client.pollIntervalMs;
+    this.breakIn = ctx.client.breakIn;
     this.pacer = new OpenPacer(workload, { warmupMs: ctx.warmupMs, endMs: ctx.endMs, sink: ctx.sink, send: this.send });
     this.targetRate = this.pacer.targetRate;
     // A message may be consumed before its ack is read: the backlog never reads below zero.
@@ -128,6 +137,7 @@ export class TqDriver implements LoadDriver {
 
   /** Hello to each endpoint, then connections to the address it advertised. */
   async prepare(): Promise<void> {
+    if (this.breakIn === 'prepare') throw new TypeError('test kit: the tq driver broke in prepare, as its client options asked');
     await Promise.all(this.partitions.map(async (p) => {
       const conn = await TqConnection.open(p.entry, CONNECT_TIMEOUT_MS);
       try {
@@ -246,6 +256,7 @@ export class TqDriver implements LoadDriver {
       p.producerLink?.close();
       p.consumerLink?.close();
     }
+    if (this.breakIn === 'close') throw new TypeError('test kit: the tq driver broke in close, as its client options asked');
   }
 }
 
