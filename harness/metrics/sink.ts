@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { DistributionStats, GaugeStats, LatencyFigures, SecondStats, WindowStats } from '../result/result.ts';
+import type { DesignResult, DistributionStats, GaugeStats, LatencyFigures, SecondStats, WindowStats } from '../result/result.ts';
 import { encodeHistogram, mergeEncoded, newHistogram, summarize, type Histogram } from './histogram.ts';
 
 function increment(counts: Map<string, number>, key: string, n = 1): void {
@@ -106,14 +106,7 @@ export interface SinkOptions {
 }
 
 /** The window's figures once the sink is finished. */
-export interface SinkSummary {
-  totals: WindowStats;
-  byOperation: Record<string, WindowStats>;
-  distributions: Record<string, DistributionStats>;
-  counters: Record<string, number>;
-  tallies: Record<string, Record<string, number>>;
-  gauges: Record<string, GaugeStats>;
-  series: SecondStats[];
+export interface SinkSummary extends Pick<DesignResult, 'totals' | 'byOperation' | 'distributions' | 'counters' | 'tallies' | 'gauges' | 'series'> {
   sends: { sent: number; late: number; dropped: number; maxLagMs: number };
   /** Operations sent inside the window that completed after it closed. */
   lateResponses: number;

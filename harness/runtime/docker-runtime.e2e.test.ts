@@ -89,7 +89,9 @@ describe.skipIf(unavailable !== undefined)('the docker runtime, through the real
     expect(d.status).toBe('completed');
     expect(d.services.find((s) => s.name === 'lb')?.version).toMatch(/^2\.\d+/);
     expect(d.faults.map((f) => [f.name, f.error])).toEqual([['slow-backend-1', undefined], ['backend-2-killed', undefined], ['backend-2-back', undefined]]);
-    expect(d.sla.find((v) => v.line === 'during slow-backend-1: share(backend-1) < 25%')?.measured).toBeLessThan(0.2);
+    // Round robin would give the slow backend a third. The window takes in the second after the
+    // fault, when backend 1 gets its full share back: 0.196 to 0.204 seen over runs here.
+    expect(d.sla.find((v) => v.line === 'during slow-backend-1: share(backend-1) < 25%')?.measured).toBeLessThan(0.25);
     // Killed and started again as the same container: its kept log holds both starts.
     const log = await readFile(join(out, 'logs', 'haproxy-leastconn', 'backend-2.log'), 'utf8');
     expect(log.match(/listening on 0\.0\.0\.0:8080/g)).toHaveLength(2);
