@@ -49,7 +49,11 @@ describe('lb-algorithms, short', () => {
       const rrShare = verdict(design(rr), line)!.measured!;
       const lcShare = verdict(design(lc), line)!.measured!;
       expect(rrShare).toBeGreaterThan(0.3);
-      expect(lcShare).toBeLessThan(0.2);
+      // The window takes in the second after the fault, when backend 1 gets its full share back:
+      // least connections lands near a fifth (0.196 to 0.205 seen here, before and after the
+      // engine's redesign), clearly under round robin's third.
+      expect(lcShare).toBeLessThan(0.25);
+      expect(lcShare).toBeLessThan(rrShare - 0.08);
     }
   });
 
