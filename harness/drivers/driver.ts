@@ -4,6 +4,9 @@ import type { CheckerDefinition } from '../checkers/checker.ts';
 import type { MetricSink } from '../metrics/sink.ts';
 import type { MetricInfo, ScenarioAsRun, Wording } from '../result/result.ts';
 
+/** The tally that `share(<backend>)` in an SLA line reads: who served each operation. */
+export const SHARE_TALLY = 'served_by';
+
 /**
  * The names a driver records besides operations, each with its unit and meaning: the SLA
  * registry, the reports and `compare` learn them from here. Error kinds are what an operation's
@@ -16,7 +19,7 @@ export interface Vocabulary {
   distributions?: Readonly<Record<string, Omit<MetricInfo, 'unit'>>>;
   /** Named counters. */
   counters?: Readonly<Record<string, Omit<MetricInfo, 'unit'>>>;
-  /** Named tallies (who served what); `share(x)` in SLA lines reads the one named `served_by`. */
+  /** Named tallies (who served what); `share(x)` in SLA lines reads the one named SHARE_TALLY (`served_by`). */
   tallies?: Readonly<Record<string, Omit<MetricInfo, 'unit' | 'better'>>>;
   /** Named gauges sampled each second; an SLA line judges a gauge by its largest sample. */
   gauges?: Readonly<Record<string, Omit<MetricInfo, 'unit'>>>;

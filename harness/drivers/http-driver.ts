@@ -5,15 +5,13 @@ import { parseDuration } from '../base/duration.ts';
 import { endpointText } from '../base/endpoint.ts';
 import { keyRemapChecker } from '../checkers/key-remap.ts';
 import type { MetricSink } from '../metrics/sink.ts';
-import type { Adapter, DriverContext, DriverDefinition, LoadDriver } from './driver.ts';
+import { SHARE_TALLY, type Adapter, type DriverContext, type DriverDefinition, type LoadDriver } from './driver.ts';
 import { httpWorkloadSchema, normalizeRequests, type HttpWorkload, type NormalizedRequest } from './http-workload.ts';
 import { ClosedLoops, OpenPacer, type SendOne } from './pacer.ts';
 import { classifyError } from './transport-errors.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const SERVED_BY = 'x-served-by';
-/** The tally of which process or backend answered (the `x-served-by` header). */
-export const SERVED_BY_TALLY = 'served_by';
 
 function statusKind(status: number): string | undefined {
   return status >= 200 && status < 400 ? undefined : `http_${status}`;
@@ -79,7 +77,7 @@ class ResponseRecorder implements Dispatcher.DispatchHandler {
     const outcome = statusKind(this.status) ?? 'ok';
     this.sink.op(this.op, this.intendedMs, Math.round((now - this.intendedMs) * 1000), outcome);
     if (this.servedBy !== undefined) {
-      this.sink.tally(SERVED_BY_TALLY, this.servedBy, this.intendedMs);
+      this.sink.tally(SHARE_TALLY, this.servedBy, this.intendedMs);
       if (this.key !== undefined && outcome === 'ok') this.sink.history(now, { key: this.key, by: this.servedBy });
     }
     this.done();
@@ -252,7 +250,7 @@ export const httpDriver: DriverDefinition<HttpWorkload> = {
       { name: 'http_<status>', description: 'an answer with that status (http_503)', matches: /^http_[1-5]\d\d$/ },
       { name: 'http_<class>xx', description: 'an answer with a status of that class (http_5xx)', matches: /^http_[1-5]xx$/ },
     ],
-    tallies: { [SERVED_BY_TALLY]: { description: 'requests per responding process or backend (x-served-by)' } },
+    tallies: { [SHARE_TALLY]: { description: 'requests per responding process or backend (x-served-by)' } },
   },
   adapters: { http: httpAdapter },
   checkers: [keyRemapChecker],

@@ -9,5 +9,3 @@ export type AnyDriver = DriverDefinition<any>;
 export const drivers = {
   http: httpDriver,
 } satisfies Record<string, AnyDriver>;
-
-export type WorkloadKind = keyof typeof drivers;

@@ -1,5 +1,5 @@
 import type { CheckerDefinition } from '../checkers/checker.ts';
-import type { ErrorKind, Vocabulary } from '../drivers/driver.ts';
+import { SHARE_TALLY, type ErrorKind, type Vocabulary } from '../drivers/driver.ts';
 import { FaultlineError } from '../errors.ts';
 import { decodeHistogram } from '../metrics/histogram.ts';
 import type { CheckCount, DistributionStats, LatencyFigures, SlaUnit, WindowStats } from '../result/result.ts';
@@ -102,9 +102,6 @@ const anywhere: MetricUse = { run: true, scopes: ['before', 'during', 'after'], 
 const health: MetricUse = { ...anywhere, recoveryDefault: true };
 const afterFault: MetricUse = { run: false, scopes: ['after'], perSecond: false, recoveryDefault: false };
 const aroundFault: MetricUse = { run: false, scopes: ['during', 'after'], perSecond: false, recoveryDefault: false };
-
-/** The tally `share(<backend>)` reads. */
-export const SHARE_TALLY = 'served_by';
 
 const word = /^[A-Za-z_][\w-]*$/;
 const backendName = /^[A-Za-z0-9._:-]+$/;

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import type { Duration } from '../../../base/duration.ts';
 import { parseDuration } from '../../../base/duration.ts';
 import { durationSchema } from '../../../base/schema-helpers.ts';
-import type { DriverDefinition } from '../../../drivers/driver.ts';
+import { SHARE_TALLY, type DriverDefinition } from '../../../drivers/driver.ts';
 import type { OpenLoad } from '../../../drivers/pacer.ts';
 import { TQ_PROTOCOL } from '../test-queue/test-queue.ts';
 import { deliveryChecker } from './delivery-checker.ts';
-import { BACKLOG, CONSUMED, E2E, SERVED_BY, tqAdapter } from './tq-driver.ts';
+import { BACKLOG, CONSUMED, E2E, tqAdapter } from './tq-driver.ts';
 
 /** The drain's deadline when the workload gives none. */
 const DEFAULT_DRAIN = '5s';
@@ -58,7 +58,7 @@ export const testMessagingDriver: DriverDefinition<TestMessagingWorkload> = {
       },
     },
     counters: { [CONSUMED]: { description: 'distinct messages consumed (first receipts), by the time of receipt, drain included', better: 'higher' } },
-    tallies: { [SERVED_BY]: { description: 'messages consumed per partition' } },
+    tallies: { [SHARE_TALLY]: { description: 'messages consumed per partition' } },
     gauges: { [BACKLOG]: { description: 'messages acked but not yet consumed (lost ones stay in it)', better: 'lower' } },
   },
   adapters: { [TQ_PROTOCOL]: tqAdapter },

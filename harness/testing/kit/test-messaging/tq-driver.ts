@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Endpoint } from '../../../base/endpoint.ts';
-import type { Adapter, DriverContext, LoadDriver } from '../../../drivers/driver.ts';
+import { SHARE_TALLY, type Adapter, type DriverContext, type LoadDriver } from '../../../drivers/driver.ts';
 import { classifyError } from '../../../drivers/transport-errors.ts';
 import { OpenPacer, type SendOne } from '../../../drivers/pacer.ts';
 import type { MetricSink } from '../../../metrics/sink.ts';
@@ -13,7 +13,6 @@ export const PUBLISH_OP = 'publish';
 export const E2E = 'e2e';
 export const CONSUMED = 'consumed';
 export const BACKLOG = 'backlog';
-export const SERVED_BY = 'served_by';
 
 /** A put or take not answered within this is a `timeout`, and its connection is replaced (ms). */
 const REQUEST_TIMEOUT_MS = 5000;
@@ -210,7 +209,7 @@ export class TqDriver implements LoadDriver {
     const due = prod.dueOf[m.s];
     if (due !== undefined) this.sink.value(E2E, due, Math.round((now - due) * 1000));
     this.sink.count(CONSUMED, now);
-    this.sink.tally(SERVED_BY, from.name, now);
+    this.sink.tally(SHARE_TALLY, from.name, now);
   }
 
   /** Stops sending and waits for publishes in flight (at most their timeout). The consumer keeps polling for the drain. */
