@@ -64,6 +64,14 @@ export interface ScenarioAsRun {
   faults: unknown[];
   /** The --time-scale factor, when not 1. */
   timeScale?: number;
+  /** With --repeat N: how many trials of each design ran, interleaved A B A B … */
+  repeat?: number;
+  /**
+   * Which second an operation belongs to in `series`: `due`, the second it was due (its
+   * intended send time; what the run uses), so a request sent just after a fault that fails
+   * seconds later counts against that fault's second; `completed` in results written before.
+   */
+  secondOf?: 'due' | 'completed';
 }
 
 export interface Environment {
@@ -97,6 +105,15 @@ export interface DesignResult {
   status: 'completed' | 'failed-to-start' | 'interrupted' | 'harness-error';
   /** Set when status is not 'completed', or when stopping the design's services failed after it was measured. */
   error?: string;
+  /** With --repeat: which trial of this design this is (1, 2, …); the run's `designs` holds every trial. */
+  trial?: number;
+  /**
+   * Set when the load generator could not keep to its schedule (send lag p99 above its bound,
+   * or sends dropped): the verdict may be about the harness, not the design.
+   */
+  generatorBound?: { reason: string };
+  /** What each service of the design cost, and the load generator's own CPU, over the window. */
+  resources?: ResourceSummary;
   /** The design's entry as the load reached it (through Toxiproxy when a fault may touch the client link). */
   entry?: EntryInfo;
   /** The adapter the driver used for this design (its protocol) and the client options it was handed. */
@@ -217,6 +234,8 @@ export interface SecondStats extends WindowStats {
   gauges?: Record<string, number>;
   /** Names of the faults active at any time during this second. */
   faults?: string[];
+  /** Per service (and `load-generator`): CPU time used this second (µs) and resident memory at its end (bytes). */
+  resources?: Record<string, { cpuUs: number; rssBytes: number }>;
   /** Sends made this second, and of them late or dropped by the generator. */
   sent?: number;
   late?: number;
@@ -246,6 +265,18 @@ export interface LinkInfo {
   /** Where the proxy listens and where it forwards. */
   listen: string;
   upstream: string;
+  /** What the idle proxy adds to a TCP round trip, measured before the window (µs): the proxy's own cost, not a fault's. */
+  idleCostUs?: { p50: number; p99: number; samples: number };
+}
+
+/** CPU and memory per service over the measured window, and the load generator's own CPU. */
+export interface ResourceSummary {
+  /** By service name, plus `load-generator` for faultline's own process. */
+  byService: Record<string, { cpuUs: number; cpuUsPerOp: number | null; peakRssBytes: number }>;
+  /** The design's services together (not the load generator): CPU µs per completed operation. */
+  cpuUsPerOp: number | null;
+  /** The design's services together: the largest sum of resident memory seen in one second (bytes). */
+  peakRssBytes: number;
 }
 
 export interface FaultRecord {
