@@ -45,8 +45,7 @@ export function keyRemap(keySeconds: readonly ReadonlyMap<string, string>[], fau
     const before = scopeSeconds({ kind: 'before', fault: f.name }, f, windowMs);
     if (!before) continue;
     const home = lastBackend(keySeconds, before.from, before.to);
-    // The seconds that began while the fault lasted (not the one after it, which `during` SLA
-    // windows take in for the responses a fault held back: keys may be home again by then).
+    // The seconds that began while the fault lasted (at least one): keys may be home again after.
     const during = { from: Math.floor(f.appliedAtMs! / 1000), to: Math.max(Math.floor(f.appliedAtMs! / 1000) + 1, Math.ceil((f.removedAtMs ?? windowMs) / 1000)) };
     const after = scopeSeconds({ kind: 'after', fault: f.name }, f, windowMs);
     byFault[f.name] = {

@@ -1,10 +1,18 @@
 import { parseDuration } from '../base/duration.ts';
-import type { MetricSink } from '../metrics/sink.ts';
+import { SEND_LAG, type MetricSink } from '../metrics/sink.ts';
 import { ArrivalSchedule } from './arrival-schedule.ts';
+import { PreciseClock } from './precise-clock.ts';
 import type { Duration } from '../base/duration.ts';
 
 /** A send dispatched more than this after its intended time counts as late (ms). */
 export const LATE_THRESHOLD_MS = 10;
+
+/**
+ * Timers fire a millisecond or more late, so the pacer sleeps on a timer only until this close
+ * to the next send (ms), and waits the rest on a PreciseClock: sends leave within tens of µs of
+ * their time while the generator keeps up, without spinning on the CPU the target needs.
+ */
+const TIMER_SLACK_MS = 3;
 
 /** Operations in flight, and a way to wait (bounded) until none are. */
 export class InFlight {
@@ -43,8 +51,9 @@ export interface OpenLoad {
 
 /**
  * The open model for every driver: operation k is due at the schedule's time, whatever the
- * target does; each send records its lag behind that time, and latency counts from it. A send
- * that would exceed the in-flight cap is dropped and counted, never queued.
+ * target does; each send leaves on time or records its lag behind that time (the `send_lag`
+ * distribution, µs), and latency counts from the intended time. A send that would exceed the
+ * in-flight cap is dropped and counted, never queued.
  */
 export class OpenPacer {
   readonly targetRate: number;
@@ -55,6 +64,7 @@ export class OpenPacer {
   private readonly sink: MetricSink;
   private readonly send: SendOne;
   private timer: NodeJS.Timeout | undefined;
+  private clock: PreciseClock | undefined;
   private stopped = false;
 
   constructor(load: OpenLoad, opts: { warmupMs: number; endMs: number; sink: MetricSink; send: SendOne }) {
@@ -68,26 +78,30 @@ export class OpenPacer {
 
   start(): void {
     const origin = performance.now();
+    const clock = (this.clock = new PreciseClock());
     let k = 0;
     const pump = (): void => {
       this.timer = undefined;
       if (this.stopped) return;
-      const now = performance.now();
       for (;;) {
         const due = origin + this.schedule.timeOf(k);
-        if (due > now || due >= this.endMs) break;
+        if (due >= this.endMs) return;
+        const now = performance.now();
+        if (due > now) break;
         const index = k++;
         if (this.inFlight.count >= this.maxInFlight) {
           this.sink.dropped(due);
           continue;
         }
         this.sink.sent(due, now - due);
+        this.sink.value(SEND_LAG, due, Math.round((now - due) * 1000));
         this.inFlight.count++;
         this.send(index, due, this.inFlight.done);
       }
       const next = origin + this.schedule.timeOf(k);
-      if (next >= this.endMs) return;
-      this.timer = setTimeout(pump, Math.max(0, next - performance.now()));
+      const wait = next - performance.now();
+      if (wait > TIMER_SLACK_MS) this.timer = setTimeout(pump, wait - TIMER_SLACK_MS);
+      else clock.wakeAt(next, pump);
     };
     pump();
   }
@@ -96,6 +110,8 @@ export class OpenPacer {
   async stop(boundMs: number): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.clock?.close();
+    this.clock = undefined;
     await this.inFlight.drained(boundMs);
   }
 }

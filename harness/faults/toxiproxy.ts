@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { Toxiproxy, type Proxy as ToxiproxyProxy } from 'toxiproxy-node-client';
 import { findGoTool, goTools } from '../base/go-tools.mjs';
 import { FaultlineError } from '../errors.ts';
@@ -97,5 +99,72 @@ export class ToxiproxyControl {
     await this.client.reset();
     const all = await this.client.getAll();
     for (const p of Object.values(all)) await p.remove();
+  }
+}
+
+/** Sends `samples` small messages one at a time over `socket` and returns each round trip (µs). */
+async function roundTrips(endpoint: Endpoint, samples: number): Promise<number[]> {
+  const socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
+  await once(socket, 'connect');
+  const payload = Buffer.alloc(64, 1);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const t = performance.now();
+      let got = 0;
+      const answered = new Promise<void>((resolve, reject) => {
+        const onData = (d: Buffer) => {
+          got += d.length;
+          if (got < payload.length) return;
+          socket.off('data', onData);
+          socket.off('error', reject);
+          resolve();
+        };
+        socket.on('data', onData);
+        socket.once('error', reject);
+      });
+      socket.write(payload);
+      await answered;
+      times.push((performance.now() - t) * 1000);
+    }
+  } finally {
+    socket.destroy();
+  }
+  return times;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * What an idle proxy of this Toxiproxy server adds to a small TCP round trip (µs, p50 and p99
+ * of proxied minus direct): round trips to an echo server of our own on loopback, directly and
+ * through a temporary proxy with no toxic, alternating in rounds so both see the same machine.
+ */
+export async function measureIdleCost(control: ToxiproxyControl, samples = 400): Promise<{ p50: number; p99: number; samples: number }> {
+  const echo = createServer((s) => {
+    s.on('error', () => s.destroy());
+    s.pipe(s);
+  });
+  echo.listen(0, '127.0.0.1');
+  await once(echo, 'listening');
+  const direct = { host: '127.0.0.1', port: (echo.address() as AddressInfo).port };
+  const link = await control.link('faultline-idle-cost', 'idle-cost', direct);
+  try {
+    const straight: number[] = [];
+    const proxied: number[] = [];
+    const rounds = 4;
+    for (let r = 0; r < rounds; r++) {
+      straight.push(...(await roundTrips(direct, samples / rounds)));
+      proxied.push(...(await roundTrips(link.listen, samples / rounds)));
+    }
+    straight.sort((a, b) => a - b);
+    proxied.sort((a, b) => a - b);
+    const added = (p: number) => Math.max(0, Math.round(percentile(proxied, p) - percentile(straight, p)));
+    return { p50: added(50), p99: added(99), samples };
+  } finally {
+    await link.proxy.remove();
+    echo.close();
   }
 }

@@ -100,6 +100,29 @@ describe('MetricSink', () => {
     expect(s.series).toHaveLength(1);
   });
 
+  it('puts an operation in the second it was due, settling that second\'s row in place when its answer comes', () => {
+    const r = new MetricSink({ windowStartMs: 0, lateThresholdMs: 10, settleMs: 3000 });
+    r.op('op', 100, 1000, 'ok');
+    const first = r.tick(1000);
+    expect(first.ops).toBe(1);
+    // Due in second 1, failing three seconds later: it belongs to second 1, not to second 4.
+    r.tick(2000);
+    r.tick(3000);
+    r.tick(4000);
+    r.op('op', 1500, 3_000_000, 'http_503');
+    const rows = [first, ...r.series.slice(1)];
+    expect(r.tick(5000).errors).toBe(0);
+    expect(rows[1]).toBe(r.series[1]);
+    expect(r.series[1]).toMatchObject({ second: 1, ops: 1, errors: 1, errorsByKind: { http_503: 1 } });
+    // Seconds settle settleMs after they end: an answer later still is in the totals only.
+    r.op('op', 200, 9_000_000, 'timeout');
+    const s = r.finish();
+    expect(s.unsettled).toBe(1);
+    expect(s.series.map((row) => row.ops)).toEqual([1, 1, 0, 0, 0]);
+    expect(s.totals.ops).toBe(3);
+    expect(s.totals.errorsByKind).toEqual({ http_503: 1, timeout: 1 });
+  });
+
   it('samples gauges at every second and summarises them', () => {
     const r = sinkAt(0);
     let depth = 0;

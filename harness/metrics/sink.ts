@@ -25,12 +25,6 @@ class Ops {
     addCounts(this.errorsByKind, other.errorsByKind);
   }
 
-  reset(): void {
-    this.histogram.reset();
-    this.ok = 0;
-    this.errorsByKind.clear();
-  }
-
   destroy(): void {
     this.histogram.destroy();
   }
@@ -73,14 +67,6 @@ class Bucket {
     this.sends.dropped += b.sends.dropped;
   }
 
-  reset(): void {
-    for (const o of this.ops.values()) o.reset();
-    for (const h of this.distributions.values()) h.reset();
-    this.counters.clear();
-    this.tallies.clear();
-    this.sends.sent = this.sends.late = this.sends.dropped = 0;
-  }
-
   destroy(): void {
     for (const o of this.ops.values()) o.destroy();
     for (const h of this.distributions.values()) h.destroy();
@@ -96,6 +82,12 @@ export interface HistoryRecord {
 /** How often buffered history lines are written out (bytes): large enough to be cheap, small enough to keep memory flat. */
 const HISTORY_FLUSH_BYTES = 256 * 1024;
 
+/** How long after its second ends a row stays open for operations due in it that answer late (ms). */
+const DEFAULT_SETTLE_MS = 15_000;
+
+/** The distribution of each open-model send's lag behind its intended time, recorded by the pacer (µs). */
+export const SEND_LAG = 'send_lag';
+
 export interface SinkOptions {
   /** The start of the measured window on the `performance.now()` clock. */
   windowStartMs: number;
@@ -103,6 +95,12 @@ export interface SinkOptions {
   historyFile?: string;
   /** A send dispatched more than this after its intended time counts as late (ms). */
   lateThresholdMs: number;
+  /**
+   * How long a second's row stays open after the second ends, for operations due in it that
+   * answer late (ms; default 15 s: longer than the usual operation timeout). An answer later
+   * still counts in the totals only, and in `unsettled`.
+   */
+  settleMs?: number;
 }
 
 /** The window's figures once the sink is finished. */
@@ -110,33 +108,52 @@ export interface SinkSummary extends Pick<DesignResult, 'totals' | 'byOperation'
   sends: { sent: number; late: number; dropped: number; maxLagMs: number };
   /** Operations sent inside the window that completed after it closed. */
   lateResponses: number;
+  /** Operations that answered after their second's row had settled: in the totals, in no row. */
+  unsettled: number;
+}
+
+/** One second of the window while it is open: what was due in it so far, and its row once shown. */
+interface OpenSecond {
+  bucket: Bucket;
+  /** The row handed out at the second's end (the live line's); settled in place later. */
+  row?: SecondStats;
+  /** The second's length (s): 1, or less for the window's last, partial one. */
+  seconds: number;
 }
 
 /**
  * Where every driver records, whatever its protocol: operations (name, intended time, latency
- * in µs, outcome), named distributions (`e2e`, `publish`), counters, tallies (who served what),
- * gauges sampled each second (consumer lag, queue depth), and an append-only history spilled to
- * disk for checkers.
+ * in µs, outcome), named distributions (`e2e`, `publish`, `send_lag`), counters, tallies (who
+ * served what), gauges sampled each second (consumer lag, queue depth), and an append-only
+ * history spilled to disk for checkers.
+ *
+ * Everything belongs to the second it was due: an operation to the second of its intended send
+ * time, wherever its answer lands, so a request sent just after a fault that fails seconds later
+ * counts against the second it was sent in. `tick()` closes a second and returns its row as
+ * known so far (for the live line); the same row object is settled in place once the answers
+ * due in it are in (after `settleMs`, or when the sink finishes). Memory holds the open seconds'
+ * histograms and one compact row a second, however long the run.
  *
  * Warm-up is cut by time: anything due before the window's start is not recorded (history
- * keeps it, with a negative time, because correctness counts every message). Each second is
- * closed by `tick()` into a compact row and its histograms are reset, so memory holds a fixed
- * number of histograms however long the run. After `closeWindow()`, operations still arriving
- * (sent in the window, answered after it, or consumed in the drain) count in latency, errors,
- * distributions and counters, not in throughput or in any second.
+ * keeps it, with a negative time, because correctness counts every message). After
+ * `closeWindow()`, answers still arriving (sent in the window, answered after it, or consumed in
+ * the drain) count in their seconds, latency, errors, distributions and counters; throughput is
+ * what completed inside the window.
  */
 export class MetricSink {
   readonly windowStartMs: number;
   private readonly lateThresholdMs: number;
-  private readonly interval = new Bucket();
+  private readonly settleSeconds: number;
+  private readonly open = new Map<number, OpenSecond>();
   private readonly total = new Bucket();
   private readonly rows: SecondStats[] = [];
   private readonly gaugeReaders = new Map<string, () => number | undefined>();
   private readonly gaugeSamples = new Map<string, number[]>();
-  private intervalStartMs: number;
+  private lastTickMs: number;
   private windowEndMs: number | undefined;
-  private okInWindow = 0;
+  private okCompletedInWindow = 0;
   private lateResponses = 0;
+  private unsettled = 0;
   private maxLagMs = 0;
   private historyFd: number | undefined;
   private historyBuffer: string[] = [];
@@ -146,8 +163,9 @@ export class MetricSink {
 
   constructor(opts: SinkOptions) {
     this.windowStartMs = opts.windowStartMs;
-    this.intervalStartMs = opts.windowStartMs;
+    this.lastTickMs = opts.windowStartMs;
     this.lateThresholdMs = opts.lateThresholdMs;
+    this.settleSeconds = Math.ceil((opts.settleMs ?? DEFAULT_SETTLE_MS) / 1000);
     if (opts.historyFile !== undefined) this.historyFd = openSync(opts.historyFile, 'w');
   }
 
@@ -160,6 +178,21 @@ export class MetricSink {
     return this.windowEndMs !== undefined;
   }
 
+  /** The bucket of the second `atMs` falls in; a second already settled hands back the totals' overflow. */
+  private bucketAt(atMs: number): Bucket {
+    const second = Math.floor((atMs - this.windowStartMs) / 1000);
+    let open = this.open.get(second);
+    if (!open) {
+      if (second < this.rows.length - this.settleSeconds || (this.closed && second >= this.rows.length)) {
+        this.unsettled++;
+        return this.total;
+      }
+      open = { bucket: new Bucket(), seconds: 1 };
+      this.open.set(second, open);
+    }
+    return open.bucket;
+  }
+
   /**
    * One operation finished. `intendedMs` is when it was due (performance.now() clock; in the
    * open model its scheduled time), `latencyUs` measured from then; `outcome` is `ok` or an
@@ -168,36 +201,43 @@ export class MetricSink {
    */
   op(name: string, intendedMs: number, latencyUs: number, outcome: Outcome): void {
     if (!this.inWindow(intendedMs)) return;
-    const o = this.interval.opsOf(name);
+    const o = this.bucketAt(intendedMs).opsOf(name);
     o.histogram.recordValue(latencyUs < 1 ? 1 : latencyUs);
-    if (outcome === 'ok') o.ok++;
-    else increment(o.errorsByKind, outcome);
-    if (this.closed) this.lateResponses++;
+    this.outcome(o, outcome);
   }
 
   /** One operation failed without a latency worth recording (none is added to the histogram). */
   failed(name: string, intendedMs: number, kind: string): void {
     if (!this.inWindow(intendedMs)) return;
-    increment(this.interval.opsOf(name).errorsByKind, kind);
+    this.outcome(this.bucketAt(intendedMs).opsOf(name), kind);
+  }
+
+  private outcome(o: Ops, outcome: Outcome): void {
+    if (outcome === 'ok') {
+      o.ok++;
+      if (!this.closed) this.okCompletedInWindow++;
+    } else {
+      increment(o.errorsByKind, outcome);
+    }
     if (this.closed) this.lateResponses++;
   }
 
   /** A value of a named latency distribution (`e2e`, `publish`), in µs, for something due at `atMs`. */
   value(distribution: string, atMs: number, us: number): void {
     if (!this.inWindow(atMs)) return;
-    this.interval.distribution(distribution).recordValue(us < 1 ? 1 : us);
+    this.bucketAt(atMs).distribution(distribution).recordValue(us < 1 ? 1 : us);
   }
 
   /** Adds `n` to a named counter, for something that happened at `atMs`. */
   count(counter: string, atMs: number, n = 1): void {
     if (!this.inWindow(atMs)) return;
-    increment(this.interval.counters, counter, n);
+    increment(this.bucketAt(atMs).counters, counter, n);
   }
 
   /** Adds `n` to `key` of a named tally (`served_by` → `backend-2`), for something at `atMs`. */
   tally(name: string, key: string, atMs: number, n = 1): void {
     if (!this.inWindow(atMs)) return;
-    increment(this.interval.tally(name), key, n);
+    increment(this.bucketAt(atMs).tally(name), key, n);
   }
 
   /** Registers a gauge: `read` is called at the end of every measured second; undefined skips a sample. */
@@ -209,15 +249,16 @@ export class MetricSink {
   /** A send left the generator `lagMs` after its intended time (`intendedMs`). */
   sent(intendedMs: number, lagMs: number): void {
     if (!this.inWindow(intendedMs)) return;
-    this.interval.sends.sent++;
-    if (lagMs > this.lateThresholdMs) this.interval.sends.late++;
+    const sends = this.bucketAt(intendedMs).sends;
+    sends.sent++;
+    if (lagMs > this.lateThresholdMs) sends.late++;
     if (lagMs > this.maxLagMs) this.maxLagMs = lagMs;
   }
 
   /** A send due at `intendedMs` was skipped: the in-flight cap was reached. */
   dropped(intendedMs: number): void {
     if (!this.inWindow(intendedMs)) return;
-    this.interval.sends.dropped++;
+    this.bucketAt(intendedMs).sends.dropped++;
   }
 
   /**
@@ -240,18 +281,21 @@ export class MetricSink {
     this.historyBytes = 0;
   }
 
-  /** Closes the current second at `nowMs` and returns its row. */
+  /**
+   * Closes the current second at `nowMs` and returns its row as known now (what was due in it
+   * and has answered); the same object is settled in place when the rest is in.
+   */
   tick(nowMs: number): SecondStats {
-    const seconds = Math.max((nowMs - this.intervalStartMs) / 1000, 1e-3);
-    const row = this.closeInterval(seconds);
-    this.intervalStartMs = nowMs;
-    return row;
+    return this.closeSecond(Math.max((nowMs - this.lastTickMs) / 1000, 1e-3), nowMs);
   }
 
-  private closeInterval(seconds: number): SecondStats {
-    const b = this.interval;
-    const row: SecondStats = { second: this.rows.length, ...bucketStats(b, seconds), ...b.sends };
-    for (const o of b.ops.values()) this.okInWindow += o.ok;
+  private closeSecond(seconds: number, nowMs: number): SecondStats {
+    const second = this.rows.length;
+    let open = this.open.get(second);
+    if (!open) this.open.set(second, (open = { bucket: new Bucket(), seconds }));
+    open.seconds = seconds;
+    const row: SecondStats = { second, ...bucketStats(open.bucket, seconds), ...open.bucket.sends };
+    open.row = row;
     const gauges: Record<string, number> = {};
     for (const [name, read] of this.gaugeReaders) {
       const v = read();
@@ -260,41 +304,51 @@ export class MetricSink {
       this.gaugeSamples.get(name)!.push(v);
     }
     if (Object.keys(gauges).length > 0) row.gauges = gauges;
-    this.total.add(b);
-    b.reset();
-    this.flushHistory();
     this.rows.push(row);
+    this.lastTickMs = nowMs;
+    this.settle(second - this.settleSeconds);
+    this.flushHistory();
     return row;
   }
 
-  /** The rows closed so far. */
+  /** Settles every open second up to `last`: its row gets its final figures in place, its counts go into the totals. */
+  private settle(last: number): void {
+    for (const [second, open] of [...this.open].sort(([a], [b]) => a - b)) {
+      if (second > last) break;
+      if (open.row) Object.assign(open.row, bucketStats(open.bucket, open.seconds), open.bucket.sends);
+      this.total.add(open.bucket);
+      open.bucket.destroy();
+      this.open.delete(second);
+    }
+  }
+
+  /** The rows closed so far (the latest ones may not have settled yet). */
   get series(): readonly SecondStats[] {
     return this.rows;
   }
 
   /**
    * Closes the measured window at `windowEndMs`: the last (possibly partial) second becomes a
-   * row. What arrives after it counts in latency, errors and correctness, not in throughput.
+   * row. Answers that arrive after it still count in their seconds, not in throughput.
    */
   closeWindow(windowEndMs: number): void {
     if (this.closed) return;
-    if (windowEndMs > this.intervalStartMs + 1) this.closeInterval((windowEndMs - this.intervalStartMs) / 1000);
+    if (windowEndMs > this.lastTickMs + 1) this.closeSecond((windowEndMs - this.lastTickMs) / 1000, windowEndMs);
     this.windowEndMs = windowEndMs;
   }
 
-  /** Folds what arrived after the window into the totals, closes the history and returns the window's figures. */
+  /** Settles every row, closes the history and returns the window's figures. */
   finish(): SinkSummary {
     const windowEndMs = this.windowEndMs ?? performance.now();
     this.closeWindow(windowEndMs);
-    this.total.add(this.interval);
-    this.interval.reset();
+    this.settle(Infinity);
     this.flushHistory();
     if (this.historyFd !== undefined) closeSync(this.historyFd);
     this.historyFd = undefined;
     const seconds = Math.max((windowEndMs - this.windowStartMs) / 1000, 1e-3);
     const stats = bucketStats(this.total, seconds, true);
     // Throughput is what completed inside the window; late answers are not work it did.
-    stats.throughput = Math.round((this.okInWindow / seconds) * 10) / 10;
+    stats.throughput = Math.round((this.okCompletedInWindow / seconds) * 10) / 10;
     const gauges: Record<string, GaugeStats> = {};
     for (const [name, samples] of this.gaugeSamples) {
       if (samples.length === 0) continue;
@@ -316,6 +370,7 @@ export class MetricSink {
       series: [...this.rows],
       sends: { ...this.total.sends, maxLagMs: Math.round(this.maxLagMs * 10) / 10 },
       lateResponses: this.lateResponses,
+      unsettled: this.unsettled,
     };
   }
 
@@ -326,7 +381,8 @@ export class MetricSink {
       closeSync(this.historyFd);
       this.historyFd = undefined;
     }
-    this.interval.destroy();
+    for (const open of this.open.values()) open.bucket.destroy();
+    this.open.clear();
     this.total.destroy();
   }
 }

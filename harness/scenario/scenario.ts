@@ -9,13 +9,18 @@ export type { Duration, HttpWorkload, DesignSpec, Fault };
 /**
  * An SLA line judged inside or around one fault's window instead of the whole run. Windows are
  * whole seconds: `before` the seconds that end by the fault's start, `during` every second that
- * overlaps it and the one after (the responses it held back arrive then), `after` the seconds from its end to the end of the run (or for `for`).
+ * overlaps it (operations count in the second they were due, so those it held back count there), `after` the seconds from its end to the end of the run (or for `for`).
  */
 export type ScopedSla = ({ before: string; during?: never; after?: never } | { during: string; before?: never; after?: never } | { after: string; before?: never; during?: never }) & {
   /** The SLA line, e.g. `p99 < 250ms`; after a fault also `recovery < 3s`. */
   check: string;
   /** With `after`: judge only this long after the fault's end. */
   for?: Duration;
+  /**
+   * With `recovery`: how long after the fault's end the `until` thresholds must keep holding
+   * for the design to count as recovered. Default: until the next fault starts, or the window ends.
+   */
+  hold?: Duration;
   /**
    * With `recovery`: what "recovered" means, per second (e.g. `['p99 < 100ms', 'errors < 1%']`).
    * Default: the scenario's whole-run latency and error lines.

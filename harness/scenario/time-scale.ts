@@ -5,7 +5,7 @@ import type { LoadedScenario } from './load-scenario.ts';
 
 /**
  * A shorter (or longer) run of the same scenario: warm-up, window, every fault's offset and
- * length and every SLA `for` multiplied by `factor`. Thresholds (`recovery < 3s`) and the
+ * length and every SLA `for` and `hold` multiplied by `factor`. Thresholds (`recovery < 3s`) and the
  * designs' own timers (health-check intervals) stay as written: they describe the system, not
  * the run.
  */
@@ -22,6 +22,10 @@ export function scaleTimeline(loaded: LoadedScenario, factor: number): LoadedSce
     faults,
     warmupMs: Math.round(loaded.warmupMs * factor),
     durationMs: Math.round(loaded.durationMs * factor),
-    sla: loaded.sla.map((r) => (r.scope?.forMs === undefined ? r : { ...r, scope: { ...r.scope, forMs: Math.round(r.scope.forMs * factor) } })),
+    sla: loaded.sla.map((r) => ({
+      ...r,
+      ...(r.scope?.forMs === undefined ? {} : { scope: { ...r.scope, forMs: Math.round(r.scope.forMs * factor) } }),
+      ...(r.holdMs === undefined ? {} : { holdMs: Math.round(r.holdMs * factor) }),
+    })),
   };
 }

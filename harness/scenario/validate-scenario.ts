@@ -66,6 +66,7 @@ const shape = z.strictObject({
     after: z.string().optional(),
     check: z.string(),
     for: durationSchema.optional(),
+    hold: durationSchema.optional(),
     until: z.array(z.string()).min(1).optional(),
   })])).optional(),
   faults: z.array(faultSchema).optional(),

@@ -39,7 +39,7 @@ function parseSlaEntry(entry: unknown, i: number, faultNames: readonly string[],
     return undefined;
   }
   if (typeof entry !== 'object' || entry === null) return undefined;
-  const e = entry as Partial<Record<'before' | 'during' | 'after' | 'check' | 'for', unknown>> & { until?: unknown };
+  const e = entry as Partial<Record<'before' | 'during' | 'after' | 'check' | 'for' | 'hold', unknown>> & { until?: unknown };
   const kinds = scopeKinds.filter((k) => e[k] !== undefined);
   if (kinds.length !== 1) {
     problems.push({ path: `sla[${i}]`, message: "a scoped SLA line names one fault with exactly one of before, during or after, e.g. { during: 'slow', check: 'p99 < 250ms' }" });
@@ -59,6 +59,8 @@ function parseSlaEntry(entry: unknown, i: number, faultNames: readonly string[],
   }
   const isRecovery = expr.metric.kind === 'recovery';
   if (e.until !== undefined && !isRecovery) problems.push({ path: `sla[${i}].until`, message: 'until goes with a recovery check' });
+  if (e.hold !== undefined && !isRecovery) problems.push({ path: `sla[${i}].hold`, message: 'hold goes with a recovery check (how long the thresholds must keep holding)' });
+  const holdMs = isRecovery && typeof e.hold === 'string' ? parseDuration(e.hold) : undefined;
   const until: SlaExpression[] = [];
   const untilLines = isRecovery && Array.isArray(e.until) ? (e.until as unknown[]) : [];
   for (const [j, u] of untilLines.entries()) {
@@ -72,6 +74,7 @@ function parseSlaEntry(entry: unknown, i: number, faultNames: readonly string[],
     display: `${kind} ${fault}${forMs !== undefined ? ` (${formatDuration(forMs)})` : ''}: ${expr.source}`,
     scope: { kind, fault, ...(forMs !== undefined ? { forMs } : {}) },
     ...(isRecovery && e.until !== undefined ? { until } : {}),
+    ...(holdMs !== undefined ? { holdMs } : {}),
   };
 }
 

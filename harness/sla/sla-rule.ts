@@ -16,4 +16,6 @@ export interface SlaRule {
   scope?: SlaScope;
   /** For `recovery`: the per-second thresholds that mean "recovered". */
   until?: SlaExpression[];
+  /** For `recovery`: how long after the fault's end the thresholds must keep holding (ms); default to the next fault or the window's end. */
+  holdMs?: number;
 }
