@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { reportCharts } from './charts/report-charts.ts';
 import { renderHtmlReport } from './html-report.ts';
-import { fixture, hostile, messagingFixture, partial, XSS } from './testing/fixtures.ts';
+import { fixture, hostile, messagingFixture, partial, withResources, XSS } from './testing/fixtures.ts';
 
 /** The page without its script elements: what the browser parses as markup. */
 function markupOf(html: string): string {
@@ -114,6 +114,14 @@ describe('report.html', () => {
     expect(html).toContain('<figure class="chart" data-chart-kind="distribution-over-time" data-design="queue" data-metric="e2e"><figcaption>e2e percentiles over time</figcaption>');
     expect(html).toContain('<figure class="chart" data-chart-kind="gauge-over-time" data-design="stream" data-metric="lag"><figcaption>lag over time</figcaption>');
     expect(JSON.parse(scripts(html)[0]!.body)).toHaveLength(reportCharts(messagingFixture()).length);
+  });
+
+  it('says what each design cost under its load line, and charts its CPU per service', () => {
+    const html = renderHtmlReport(withResources());
+    expect(html).toMatch(/<p class="services">load: [^<]*<\/p>\n<p class="services">cpu: 120 µs\/op \(service 120 µs\), peak rss 90 MB; load generator 60 µs\/op<\/p>/);
+    expect(html).toContain('<p class="services">cpu: 150 µs/op (cluster 150 µs), peak rss 90 MB; load generator 60 µs/op</p>');
+    expect(html).toContain('<figure class="chart" data-chart-kind="cpu-over-time" data-design="cluster-2"><figcaption>CPU per service over time</figcaption>');
+    expect(renderHtmlReport(fixture())).not.toContain('µs/op');
   });
 
   it('escapes checker examples', () => {

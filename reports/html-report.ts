@@ -7,6 +7,7 @@ import { ChartSlots, htmlPage } from './html/page.ts';
 import { badge, facts, formatSpan, formatWhen, table } from './html/parts.ts';
 import { checkRows, checkValueText, counterText, formatGauge, gaugeUnit, metricInfo, metricNames, rowExamples } from './named-metrics.ts';
 import type { ReportFormat } from './report-format.ts';
+import { resourceLine } from './resource-line.ts';
 import { designsNotRun, runVerdict, slaMatrix, thresholdText, windowText, type RunVerdict } from './verdict.ts';
 
 /** Examples shown per checker count and design: every one a result may hold. */
@@ -21,7 +22,7 @@ function designStatus(d: DesignResult): { status: RunVerdict['status']; text: st
 
 function designBadge(d: DesignResult): string {
   const st = designStatus(d);
-  return badge(st.status, st.text);
+  return badge(st.status, st.text) + (d.generatorBound ? ` ${badge('incomplete', 'GENERATOR-BOUND')}` : '');
 }
 
 function header(result: RunResult): string {
@@ -140,7 +141,7 @@ function designSection(result: RunResult, d: DesignResult, index: number, slots:
   const st = designStatus(d);
   const services = d.services.map((s) => `${s.name} (${s.program} ${s.version}) ${Object.values(s.endpoints).join(' ')}`).join('; ');
   const l = d.load;
-  const load = `${l.model} model${l.targetRate === undefined ? '' : `, target ${l.targetRate}/s`}, ${l.connections} connections; sent ${l.sent}, late ${l.late} (> ${l.lateThresholdMs} ms, max lag ${l.maxDispatchLagMs} ms), dropped ${l.dropped}, answered after the window ${l.lateResponses}`;
+  const load = `${l.model} model${l.targetRate === undefined ? '' : `, target ${l.targetRate}/s`}, ${l.connections} connections; sent ${l.sent}, late ${l.late} (> ${l.lateThresholdMs} ms, max lag ${l.maxDispatchLagMs} ms), dropped ${l.dropped}, answered after the window ${l.lateResponses}${d.generatorBound ? `; generator-bound: ${d.generatorBound.reason}` : ''}`;
   const drain = d.drain ? `; drain ${formatSpan(d.drain.ms)} of ${formatSpan(d.drain.deadlineMs)} allowed${d.drain.complete ? '' : ', not finished'}` : '';
   const client = [
     ...(d.entry ? [`entry: ${d.entry.endpoints.join(' ') || d.entry.protocol}`] : []),
@@ -151,6 +152,7 @@ function designSection(result: RunResult, d: DesignResult, index: number, slots:
     ? (d.error ? `<p class="banner">${escapeHtml(d.error)}</p>` : '')
     : `<p class="banner"><strong>${escapeHtml(st.text.toLowerCase())}</strong>${d.error ? `: ${escapeHtml(d.error)}` : ''}</p>`;
   const charts = designCharts(result, d);
+  const cost = resourceLine(d, result.scenario.wording);
   const chartMarkup = charts.length === 0
     ? '<p class="muted">No measured seconds, so no charts.</p>'
     : `<div class="charts">${charts.map((c) => slots.figure(c, c.kind === 'latency-over-time')).join('')}</div>`;
@@ -159,7 +161,7 @@ function designSection(result: RunResult, d: DesignResult, index: number, slots:
 ${problem}
 <p class="services">services: ${escapeHtml(services || 'none started')}</p>
 ${client.length > 0 ? `<p class="services">${escapeHtml(client.join('; '))}</p>\n` : ''}<p class="services">load: ${escapeHtml(load + drain)}</p>
-${faultTable(d.faults)}
+${cost ? `<p class="services">${escapeHtml(cost)}</p>\n` : ''}${faultTable(d.faults)}
 ${chartMarkup}
 </section>`;
 }
@@ -174,6 +176,10 @@ function environmentSection(result: RunResult): string {
     ['memory', escapeHtml(`${+(e.memoryBytes / 2 ** 30).toFixed(1)} GiB`)],
     ['runtime', escapeHtml(`${e.runtime}: ${e.runtimeReason}`)],
     [`start to first ${result.scenario.wording.one}`, e.startToFirstRequestMs === undefined ? '—' : escapeHtml(formatSpan(e.startToFirstRequestMs))],
+    ...(e.toxiproxy ? [['Toxiproxy', escapeHtml(e.toxiproxy)] as [string, string]] : []),
+    ...(e.toxiproxyIdleCostUs
+      ? [['an idle proxy adds', escapeHtml(`${formatLatency(e.toxiproxyIdleCostUs.p50)} at p50, ${formatLatency(e.toxiproxyIdleCostUs.p99)} at p99 to a round trip (${e.toxiproxyIdleCostUs.samples} round trips, before the first design)`)] as [string, string]]
+      : []),
   ])}</section>`;
 }
 

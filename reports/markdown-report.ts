@@ -46,7 +46,7 @@ export function renderMarkdown(result: RunResult): string {
     ['design', 'status', ...shown.map(([, f]) => md(f.label(s.wording))), ...counters.map(md)],
     result.designs.map((d) => [
       md(d.name),
-      d.status === 'completed' ? (d.passed ? icon.pass : icon.fail) : `${icon.incomplete} ${d.status}`,
+      (d.status === 'completed' ? (d.passed ? icon.pass : icon.fail) : `${icon.incomplete} ${d.status}`) + (d.generatorBound ? ' (generator-bound)' : ''),
       ...shown.map(([, f]) => formatValue(f.value(d), f.unit)),
       ...counters.map((n) => counterText(result, d, n)),
     ]),

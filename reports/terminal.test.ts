@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { liveLine, summary } from './terminal.ts';
-import { faultFixture, fixture, messagingFixture } from './testing/fixtures.ts';
+import { faultFixture, fixture, messagingFixture, withResources } from './testing/fixtures.ts';
 
 describe('liveLine', () => {
   it('shows a second\'s rate, p50, p99, errors and active faults', () => {
@@ -47,5 +47,12 @@ describe('summary', () => {
     const text = summary(result);
     expect(text).toContain('  check lost: 3 (e.g. a; b; c; … 2 more)\n');
     expect(text).toContain('  drain did not finish: stopped at its 5000 ms deadline\n');
+  });
+
+  it('shows what each design cost: CPU per operation by service, peak memory, and the load generator\'s CPU', () => {
+    const text = summary(withResources());
+    expect(text).toContain('  load generator fell behind: 4 of 1801 sends late by > 10 ms (max 23.2 ms), 0 dropped\n  cpu: 120 µs/op (service 120 µs), peak rss 90 MB; load generator 60 µs/op\n');
+    expect(text).toContain('  cpu: 150 µs/op (cluster 150 µs), peak rss 90 MB; load generator 60 µs/op\n');
+    expect(summary(fixture())).not.toContain('cpu:');
   });
 });

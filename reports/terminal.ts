@@ -1,6 +1,7 @@
 import type { DesignResult, RunResult, SecondStats, Wording } from '../harness/result/result.ts';
 import { formatLatency } from '../harness/result/format.ts';
 import { checkValueText, counterText, formatGauge, gaugeUnit, metricNames } from './named-metrics.ts';
+import { resourceLine } from './resource-line.ts';
 import { runVerdict } from './verdict.ts';
 
 /** How many of a checker count's examples the terminal shows. */
@@ -71,11 +72,14 @@ function designBlock(result: RunResult, d: DesignResult, color: boolean): string
     [String(t.ops), String(Math.round(t.throughput)), String(t.errors), ...[t.latencyUs.p50, t.latencyUs.p90, t.latencyUs.p99, t.latencyUs.p999, t.latencyUs.max].map(formatLatency)],
   ]).replace(/^/gm, '  '));
   const l = d.load;
+  if (d.generatorBound) lines.push(`  ${paint(false, 'GENERATOR-BOUND')}: ${d.generatorBound.reason}; this verdict may be about the load generator, not the design`);
   if (l.model === 'open' && (l.late > 0 || l.dropped > 0)) {
     lines.push(`  load generator fell behind: ${l.late} of ${l.sent} sends late by > ${l.lateThresholdMs} ms (max ${l.maxDispatchLagMs} ms), ${l.dropped} dropped`);
   }
   const kinds = Object.entries(t.errorsByKind);
   if (kinds.length > 0) lines.push(`  errors by kind: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  const cost = resourceLine(d, result.scenario.wording);
+  if (cost) lines.push(`  ${cost}`);
   lines.push(...namedLines(result, d).map((line) => `  ${line}`));
   if (d.drain && !d.drain.complete) lines.push(`  drain did not finish: stopped at its ${d.drain.deadlineMs} ms deadline`);
   for (const f of d.faults) {
@@ -90,5 +94,7 @@ function designBlock(result: RunResult, d: DesignResult, color: boolean): string
 export function summary(result: RunResult, opts: { color?: boolean } = {}): string {
   const color = opts.color ?? false;
   const blocks = result.designs.map((d) => designBlock(result, d, color));
-  return `\n${result.scenario.name}: ${result.scenario.description}\n\n${blocks.join('\n\n')}\n\n${runVerdict(result).text}\n`;
+  const idle = result.environment.toxiproxyIdleCostUs;
+  const proxyCost = idle ? `an idle Toxiproxy proxy adds ${formatLatency(idle.p50)} at p50, ${formatLatency(idle.p99)} at p99 to a round trip on this machine\n\n` : '';
+  return `\n${result.scenario.name}: ${result.scenario.description}\n\n${blocks.join('\n\n')}\n\n${proxyCost}${runVerdict(result).text}\n`;
 }

@@ -64,6 +64,29 @@ describe('faultline run cluster-vs-single (short)', () => {
   });
 });
 
+describe('faultline run --repeat', () => {
+  it('runs each design the given number of times, interleaved, and keeps every trial with the median and a 95% interval of each figure', async () => {
+    const out = join(work, 'repeat');
+    const runId = `rep${process.pid}`;
+    const { code, stdout, stderr } = await runCli(['run', 'cluster-vs-single', '--repeat', '3', '--duration', '1s', '--warmup', '0s', '--out', out], { env: { FAULTLINE_RUN_ID: runId } }).done;
+    expect([0, 1], stderr).toContain(code);
+    expect(stdout).toMatch(/2 design\(s\) × 3 trials/);
+    const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as RunResult;
+    expect(result.scenario.repeat).toBe(3);
+    expect(result.trials!.map((d) => [d.name, d.trial])).toEqual([['single', 1], ['cluster-2', 1], ['single', 2], ['cluster-2', 2], ['single', 3], ['cluster-2', 3]]);
+    expect(result.designs.map((d) => d.name)).toEqual(['single', 'cluster-2']);
+    for (const d of result.designs) {
+      const p99 = d.repeat!.figures.p99!;
+      expect(p99.values).toEqual(result.trials!.filter((t) => t.name === d.name).map((t) => t.totals.latencyUs.p99));
+      expect(p99.low).toBeLessThanOrEqual(p99.high);
+      expect(d.repeat!.passedTrials).toBe(result.trials!.filter((t) => t.name === d.name && t.passed).length);
+      expect(d.sla[0]!.trials!.of).toBe(3);
+    }
+    expect(existsSync(join(out, 'logs', 'single.trial-2', 'service.log'))).toBe(true);
+    expect(processesOfRun(runId)).toEqual([]);
+  });
+});
+
 describe('invalid input', () => {
   it('reports every problem of a malformed scenario with its file and field, exits 2, starts nothing', async () => {
     const file = join(work, 'broken.ts');

@@ -30,6 +30,8 @@ run options:
                         keys: node, haproxy, nginx, redis, rabbitmq, kafka, toxiproxy
                         (also FAULTLINE_IMAGE_<KEY>, or the scenario's images)
   --time-scale <f>      multiply warm-up, window and fault times by f (0.25: a quick run)
+  --repeat <n>          run each design n times, interleaved (A B A B …); report the median
+                        and a 95% interval of every figure, and whether differences are noise
 
 compare options:
   --out <dir>                   where compare.html and compare.md go (default: next to current.json)
@@ -56,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       runtime: { type: 'string' },
       'time-scale': { type: 'string' },
       image: { type: 'string', multiple: true },
+      repeat: { type: 'string' },
       'max-latency-increase': { type: 'string' },
       'max-throughput-drop': { type: 'string' },
       'max-error-increase': { type: 'string' },

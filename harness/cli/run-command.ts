@@ -21,6 +21,7 @@ export interface RunFlags {
   runtime?: string;
   'time-scale'?: string;
   image?: string[];
+  repeat?: string;
 }
 
 function durationFlag(flag: string, text: string | undefined, fallback: number, min: number): number {
@@ -78,9 +79,20 @@ function liveHooks(wording: Wording): RunHooks {
   };
 }
 
+/** `--repeat N`: trials of each design, 1 … 20. */
+function repeatFlag(text: string | undefined): number {
+  if (text === undefined) return 1;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 20) {
+    throw new FaultlineError('invalid-argument', `--repeat '${text}' is not a number of trials from 1 to 20`, { hint: 'e.g. --repeat 3 runs each design three times, interleaved, and reports the median and a 95% interval' });
+  }
+  return n;
+}
+
 /** `faultline run`: load and validate, run every design, write result.json, print the verdict. */
 export async function runCommand(arg: string, flags: RunFlags): Promise<number> {
   const factor = flags['time-scale'] === undefined ? 1 : Number(flags['time-scale']);
+  const repeat = repeatFlag(flags.repeat);
   const loaded = scaleTimeline(await loadScenario(arg), factor);
   const { runtime, reason } = chooseRuntime(flags.runtime ?? process.env.FAULTLINE_RUNTIME);
   const images = chooseImages(loaded.scenario.images, parseImageFlags(flags.image));
@@ -109,12 +121,12 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.stdout.write(`faultline ${loaded.scenario.name}: ${designs.length} design(s), warm-up ${warmupMs} ms, window ${durationMs} ms, runtime ${runtime} (${reason})\n`);
+  process.stdout.write(`faultline ${loaded.scenario.name}: ${designs.length} design(s)${repeat > 1 ? ` × ${repeat} trials` : ''}, warm-up ${warmupMs} ms, window ${durationMs} ms, runtime ${runtime} (${reason})\n`);
 
   let result: RunResult;
   let failure: FaultlineError | undefined;
   try {
-    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, runId, runtime, runtimeReason: reason, ...(runtime === 'docker' ? { images } : {}), timeScale: factor, signal: ac.signal, hooks: liveHooks(loaded.driver.wording) });
+    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, runId, runtime, runtimeReason: reason, ...(runtime === 'docker' ? { images } : {}), timeScale: factor, repeat, signal: ac.signal, hooks: liveHooks(loaded.driver.wording) });
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
     result = err.partial;

@@ -1,11 +1,16 @@
 import type { z } from 'zod';
 import type { Endpoint } from '../base/endpoint.ts';
 import type { CheckerDefinition } from '../checkers/checker.ts';
-import type { MetricSink } from '../metrics/sink.ts';
+import { SEND_LAG, type MetricSink } from '../metrics/sink.ts';
 import type { MetricInfo, ScenarioAsRun, Wording } from '../result/result.ts';
 
 /** The tally that `share(<backend>)` in an SLA line reads: who served each operation. */
 export const SHARE_TALLY = 'served_by';
+
+/** Distributions every driver has, because the shared pacer records them (`send_lag`). */
+export const CORE_DISTRIBUTIONS: Readonly<Record<string, Omit<MetricInfo, 'unit'>>> = {
+  [SEND_LAG]: { description: 'open model: how late each send left after its intended time (the generator\'s own lag, not the target\'s)', better: 'lower' },
+};
 
 /**
  * The names a driver records besides operations, each with its unit and meaning: the SLA
@@ -108,7 +113,7 @@ export interface DriverDefinition<W> {
 export function metricsOf(def: Pick<DriverDefinition<unknown>, 'vocabulary' | 'checkers'>): ScenarioAsRun['metrics'] {
   const v = def.vocabulary;
   const out: ScenarioAsRun['metrics'] = {};
-  for (const [name, m] of Object.entries(v.distributions ?? {})) out[name] = { ...m, unit: 'latency', kind: 'distribution' };
+  for (const [name, m] of Object.entries({ ...CORE_DISTRIBUTIONS, ...v.distributions })) out[name] = { ...m, unit: 'latency', kind: 'distribution' };
   for (const [name, m] of Object.entries(v.counters ?? {})) out[name] = { ...m, unit: 'count', kind: 'counter' };
   for (const [name, m] of Object.entries(v.tallies ?? {})) out[name] = { ...m, unit: 'count', better: 'neither', kind: 'tally' };
   for (const [name, m] of Object.entries(v.gauges ?? {})) out[name] = { ...m, unit: 'count', kind: 'gauge' };

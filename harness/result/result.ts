@@ -22,7 +22,18 @@ export interface RunResult {
   complete: boolean;
   /** Overall verdict: true when every SLA line of every design held. */
   passed: boolean;
+  /** One entry per design (with --repeat, its median trial, carrying the statistics over all trials). */
   designs: DesignResult[];
+  /** With --repeat: every trial of every design, in the order they ran (A B A B …). */
+  trials?: DesignResult[];
+}
+
+/** A figure over repeated trials: every value, the median, and a 95% confidence interval of the mean. */
+export interface TrialFigure {
+  values: number[];
+  median: number;
+  low: number;
+  high: number;
 }
 
 /** How reports name the workload's operations: `request`/`requests`, `message`/`messages`, `call`/`calls`. */
@@ -89,6 +100,12 @@ export interface Environment {
   images?: Record<string, string>;
   /** Toxiproxy's version, when the run proxied any link (the image, in the docker runtime). */
   toxiproxy?: string;
+  /**
+   * What an idle Toxiproxy proxy (no toxic) adds to a small TCP round trip on this machine,
+   * measured once before the first design against an echo server of the run's own (µs): the
+   * proxy's own cost, to tell apart from a fault's. Local runtime only.
+   */
+  toxiproxyIdleCostUs?: { p50: number; p99: number; samples: number };
   /** Milliseconds from CLI process start to the first operation of the first design. */
   startToFirstRequestMs?: number;
 }
@@ -105,8 +122,14 @@ export interface DesignResult {
   status: 'completed' | 'failed-to-start' | 'interrupted' | 'harness-error';
   /** Set when status is not 'completed', or when stopping the design's services failed after it was measured. */
   error?: string;
-  /** With --repeat: which trial of this design this is (1, 2, …); the run's `designs` holds every trial. */
+  /** With --repeat: which trial of this design this is (1, 2, …). */
   trial?: number;
+  /**
+   * With --repeat N: this entry is the design's median trial (by p99), and these are every
+   * headline figure over all N trials; the run's `trials` keeps each trial whole. `passed` is
+   * true only when every trial passed.
+   */
+  repeat?: { trials: number; passedTrials: number; figures: Record<string, TrialFigure> };
   /**
    * Set when the load generator could not keep to its schedule (send lag p99 above its bound,
    * or sends dropped): the verdict may be about the harness, not the design.
@@ -265,9 +288,10 @@ export interface LinkInfo {
   /** Where the proxy listens and where it forwards. */
   listen: string;
   upstream: string;
-  /** What the idle proxy adds to a TCP round trip, measured before the window (µs): the proxy's own cost, not a fault's. */
-  idleCostUs?: { p50: number; p99: number; samples: number };
 }
+
+/** The name faultline's own process (the load generator) has beside a design's services in `resources`. */
+export const LOAD_GENERATOR = 'load-generator';
 
 /** CPU and memory per service over the measured window, and the load generator's own CPU. */
 export interface ResourceSummary {
@@ -298,8 +322,8 @@ export interface FaultRecord {
   error?: string;
 }
 
-/** What a metric's value is measured in. */
-export type SlaUnit = 'latency' | 'fraction' | 'per-second' | 'count';
+/** What a metric's value is measured in (`bytes`: resident memory). */
+export type SlaUnit = 'latency' | 'fraction' | 'per-second' | 'count' | 'bytes';
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -309,11 +333,16 @@ export interface SlaVerdict {
   /** Set when the line is scoped to a fault: judged before, during or after that fault's window. */
   window?: { scope: 'before' | 'during' | 'after'; fault: string; fromMs: number; toMs: number };
   pass: boolean;
-  /** Measured value in the metric's base unit (µs for latency and recovery, fraction, per second, count); null when there was no data (or, for recovery, never recovered). */
+  /** Measured value in the metric's base unit (µs for latency, recovery and CPU per operation, fraction, per second, count, bytes); null when there was no data (or, for recovery, never recovered). */
   measured: number | null;
   op: Comparator;
   threshold: number;
   unit: SlaUnit;
   /** The measured value for people, e.g. `87.3ms`, `0.12%`. */
   measuredText: string;
+  /**
+   * With --repeat: how many trials passed this line, the measured value over all trials, and
+   * whether the threshold is clear of the noise (the whole 95% interval on one side of it).
+   */
+  trials?: { passed: number; of: number; measured: TrialFigure; clear: boolean };
 }

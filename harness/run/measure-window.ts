@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadDriver } from '../drivers/driver.ts';
 import type { FaultTimeline } from '../faults/fault-timeline.ts';
+import type { ResourceSampler } from '../metrics/resource-sampler.ts';
 import type { MetricSink } from '../metrics/sink.ts';
 import type { SecondStats } from '../result/result.ts';
 
@@ -14,6 +15,8 @@ export interface WindowPlan {
   endMs: number;
   /** The fault timeline, started with the window; none for a run without faults. */
   timeline?: FaultTimeline;
+  /** Samples what the services cost: at the window's start, after every second (on `row.resources`) and at its end. */
+  sampler?: ResourceSampler;
   /** Aborts the wait (Ctrl-C, a failed fault): the caller closes what was measured. */
   signal?: AbortSignal;
   onWarmupEnd?(): void;
@@ -40,17 +43,25 @@ export async function measureWindow(plan: WindowPlan): Promise<void> {
   await sleepUntil(windowStartMs, signal);
   plan.onWarmupEnd?.();
   timeline?.start();
+  // Passes are never awaited here: reading the services must not hold up the seconds.
+  void plan.sampler?.start();
   const windowSeconds = Math.ceil((endMs - windowStartMs) / 1000);
   for (let s = 1; windowStartMs + s * 1000 < endMs; s++) {
     await sleepUntil(windowStartMs + s * 1000, signal);
     const row = sink.tick(performance.now());
+    void plan.sampler?.sample(row);
     const active = timeline?.activeBetween((s - 1) * 1000, s * 1000) ?? [];
     if (active.length > 0) row.faults = active;
     plan.onSecond?.(row, windowSeconds);
   }
   await sleepUntil(endMs, signal);
+  const lastSample = plan.sampler?.finish();
   await timeline?.stop();
+  const closedRows = sink.series.length;
   sink.closeWindow(endMs);
+  const lastRow = sink.series[closedRows];
+  const last = await lastSample;
+  if (lastRow && last) lastRow.resources = last;
   await driver.stop();
 }
 

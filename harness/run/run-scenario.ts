@@ -8,8 +8,10 @@ import { LATE_THRESHOLD_MS } from '../drivers/pacer.ts';
 import { FaultlineError } from '../errors.ts';
 import type { Fault } from '../faults/fault-spec.ts';
 import { activeBetween, FaultTimeline } from '../faults/fault-timeline.ts';
-import { ToxiproxyControl, toxiproxyServerSpec } from '../faults/toxiproxy.ts';
-import { MetricSink } from '../metrics/sink.ts';
+import { measureIdleCost, ToxiproxyControl, toxiproxyServerSpec } from '../faults/toxiproxy.ts';
+import { ResourceSampler } from '../metrics/resource-sampler.ts';
+import { MetricSink, SEND_LAG } from '../metrics/sink.ts';
+import { formatLatency } from '../result/format.ts';
 import { RESULT_SCHEMA_VERSION, type DesignResult, type Environment, type FaultRecord, type RunResult, type ScenarioAsRun, type SecondStats, type ServiceInfo } from '../result/result.ts';
 import { DockerRuntime } from '../runtime/docker-runtime.ts';
 import type { ImageChoice } from '../runtime/images.ts';
@@ -18,6 +20,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { LoadedScenario } from '../scenario/load-scenario.ts';
 import { judge, type DesignFigures } from '../sla/judge-design.ts';
 import { drainDesign, measureWindow } from './measure-window.ts';
+import { summarizeTrials } from './trials.ts';
 import { startTopology } from './start-topology.ts';
 import { faultlineVersion } from './version.ts';
 
@@ -45,6 +48,8 @@ export interface RunOptions {
   images?: ImageChoice;
   /** The --time-scale factor the timeline was scaled by (recorded only). */
   timeScale?: number;
+  /** Trials of each design (--repeat), run interleaved; default 1. */
+  repeat?: number;
   /** Aborts the run (Ctrl-C, SIGTERM): services stop, and a partial result comes back. */
   signal: AbortSignal;
   hooks?: RunHooks;
@@ -98,11 +103,13 @@ function scenarioAsRun(loaded: LoadedScenario, opts: RunOptions): ScenarioAsRun 
     })),
     workload: scenario.workload,
     workloadKind: scenario.workload.kind,
+    secondOf: 'due',
     wording: driver.wording,
     metrics: metricsOf(driver),
     sla: loaded.sla.map((s) => s.display),
     faults: loaded.faults,
     ...(opts.timeScale !== undefined && opts.timeScale !== 1 ? { timeScale: opts.timeScale } : {}),
+    ...(opts.repeat !== undefined && opts.repeat > 1 ? { repeat: opts.repeat } : {}),
   };
 }
 
@@ -114,25 +121,33 @@ function scenarioAsRun(loaded: LoadedScenario, opts: RunOptions): ScenarioAsRun 
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const env = environment(opts);
-  const designs: DesignResult[] = [];
+  const repeat = opts.repeat ?? 1;
+  const trials: DesignResult[] = [];
   const asRun = scenarioAsRun(loaded, opts);
-  const result = (complete: boolean): RunResult => ({
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    scenario: asRun,
-    environment: env,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    complete,
-    passed: complete && designs.every((d) => d.passed),
-    designs,
-  });
+  const result = (complete: boolean): RunResult => {
+    const designs = repeat > 1 ? summarizeTrials(trials, opts.designs) : trials;
+    return {
+      schemaVersion: RESULT_SCHEMA_VERSION,
+      scenario: asRun,
+      environment: env,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      complete,
+      passed: complete && designs.every((d) => d.passed),
+      designs,
+      ...(repeat > 1 ? { trials } : {}),
+    };
+  };
 
   const shared = await startSharedToxiproxy(loaded, opts, env);
+  // Trials interleave (A B A B …) so a drift of the machine touches every design alike.
+  const runs = Array.from({ length: repeat }, (_, t) => opts.designs.map((name) => ({ name, trial: t + 1 }))).flat();
   try {
-    for (const [index, name] of opts.designs.entries()) {
-      callHook(opts.hooks, 'onDesignStart', name, index, opts.designs.length);
-      const outcome = await runDesign(loaded, name, opts, env, shared?.control);
-      designs.push(outcome.result);
+    for (const [index, { name, trial }] of runs.entries()) {
+      callHook(opts.hooks, 'onDesignStart', repeat > 1 ? `${name} (trial ${trial}/${repeat})` : name, index, runs.length);
+      const outcome = await runDesign(loaded, name, opts, env, shared?.control, repeat > 1 ? trial : undefined);
+      if (repeat > 1) outcome.result.trial = trial;
+      trials.push(outcome.result);
       callHook(opts.hooks, 'onDesignEnd', outcome.result);
       if (outcome.error) throw new RunInterrupted(result(false), outcome.error);
     }
@@ -153,8 +168,8 @@ function proxiedLinks(faults: readonly Fault[]): Set<string> {
 }
 
 /** The runtime a design's services run in: its own, so stopping it stops exactly them. */
-function designRuntime(opts: RunOptions, design: string): Runtime {
-  const logDir = join(opts.outDir, 'logs', design);
+function designRuntime(opts: RunOptions, design: string, logFolder = design): Runtime {
+  const logDir = join(opts.outDir, 'logs', logFolder);
   return opts.runtime === 'docker'
     ? new DockerRuntime({ runId: opts.runId, design, logDir, ...(opts.images ? { images: opts.images } : {}) })
     : new LocalRuntime({ runId: opts.runId, logDir });
@@ -169,7 +184,9 @@ async function startSharedToxiproxy(loaded: LoadedScenario, opts: RunOptions, en
   if (opts.runtime !== 'local' || !opts.designs.some((d) => proxiedLinks(faultsOf(loaded, d)).size > 0)) return undefined;
   const runtime = new LocalRuntime({ runId: opts.runId, logDir: join(opts.outDir, 'logs') });
   try {
-    return { runtime, control: await toxiproxyIn(runtime, env) };
+    const control = await toxiproxyIn(runtime, env);
+    env.toxiproxyIdleCostUs = await measureIdleCost(control);
+    return { runtime, control };
   } catch (err) {
     await runtime.stopAll();
     throw err;
@@ -232,12 +249,14 @@ function statusOf(error: FaultlineError): DesignResult['status'] {
  * stop it, judge its SLA. Whatever fails, its services stop and what was measured is kept;
  * an error while stopping is recorded beside the result, never instead of it.
  */
-async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions, env: Environment, sharedControl: ToxiproxyControl | undefined): Promise<{ result: DesignResult; error?: FaultlineError }> {
+async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions, env: Environment, sharedControl: ToxiproxyControl | undefined, trial?: number): Promise<{ result: DesignResult; error?: FaultlineError }> {
   const { driver: kind, scenario } = loaded;
   const topology = loaded.topologies[name]!;
   const plan = loaded.plans[name]!;
   const faults = faultsOf(loaded, name);
-  const runtime = designRuntime(opts, name);
+  // Each trial keeps its own logs and history.
+  const files = trial === undefined ? name : `${name}.trial-${trial}`;
+  const runtime = designRuntime(opts, name, files);
   const base = emptyDesign(name, scenario.designs[name]!.target, scenario.workload.model);
   base.client = { protocol: plan.protocol, options: plan.client };
   // A fault that fails aborts the design just like a signal does, with its own error.
@@ -245,11 +264,12 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
   const signal = AbortSignal.any([opts.signal, faultFailed.signal]);
   let driver: LoadDriver | undefined;
   let sink: MetricSink | undefined;
+  let sampler: ResourceSampler | undefined;
   let timeline: FaultTimeline | undefined;
   let error: FaultlineError | undefined;
   const afterWindow = new StopProblems();
   const keepsHistory = kind.keepsHistory?.(scenario.workload) ?? (kind.checkers?.length ?? 0) > 0;
-  const historyFile = keepsHistory ? join(opts.outDir, 'history', `${name}.jsonl`) : undefined;
+  const historyFile = keepsHistory ? join(opts.outDir, 'history', `${files}.jsonl`) : undefined;
   try {
     const proxied = proxiedLinks(faults);
     const control = proxied.size > 0 && runtime.proxyScope === 'design' ? await toxiproxyIn(runtime, env) : sharedControl;
@@ -269,6 +289,7 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     await driver.prepare?.();
     timeline = new FaultTimeline(faults, { links: up.links, services: up.started }, windowStartMs, (err) => faultFailed.abort(err));
     base.faults = timeline.records;
+    sampler = new ResourceSampler(up.started);
     env.startToFirstRequestMs ??= Math.round(performance.now());
     await measureWindow({
       driver,
@@ -276,6 +297,7 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
       windowStartMs,
       endMs,
       timeline,
+      sampler,
       signal,
       onWarmupEnd: () => callHook(opts.hooks, 'onWarmupEnd', name),
       onSecond: (row, windowSeconds) => callHook(opts.hooks, 'onSecond', name, row, windowSeconds),
@@ -285,6 +307,9 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     // Nothing may record into the sink once it is summarised.
     await afterWindow.attempt('closing the load driver', () => driver!.close());
     Object.assign(base, summarize(sink, driver, timeline.records));
+    base.resources = sampler.summary(base.totals.ops);
+    const bound = generatorBound(base);
+    if (bound) base.generatorBound = bound;
     if (historyFile) base.historyFile = relative(opts.outDir, historyFile);
     // Checkers read the history: a workload that kept none (HTTP without keys) has nothing for them.
     if (historyFile) base.checks = await runCheckers(kind.checkers ?? [], historyFile, timeline.records, opts.durationMs);
@@ -298,6 +323,7 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
       await driver.stop().catch(() => {});
       await afterWindow.attempt('closing the load driver', () => driver!.close());
       Object.assign(base, summarize(sink, driver, timeline?.records ?? []));
+      if (sampler) base.resources = sampler.summary(base.totals.ops);
     }
   } finally {
     sink?.destroy();
@@ -338,6 +364,19 @@ async function stopDesign(runtime: Runtime, driver: LoadDriver | undefined, time
   await problems.attempt('stopping the services', () => runtime.stopAll());
   // A runtime with its own Toxiproxy stopped it with the design; the shared one is reused.
   await problems.attempt('removing the proxies', sharedControl && (() => sharedControl.removeAll()));
+}
+
+/** Send lag p99 above this (µs) means the generator could not keep to its schedule. */
+export const GENERATOR_BOUND_LAG_US = 1000;
+
+/** Why a design's verdict may be about the load generator rather than the design, if it may. */
+function generatorBound(d: Pick<DesignResult, 'distributions' | 'load'>): DesignResult['generatorBound'] {
+  const lag = d.distributions[SEND_LAG];
+  const reasons = [
+    ...(lag && lag.latencyUs.p99 > GENERATOR_BOUND_LAG_US ? [`send lag p99 ${formatLatency(lag.latencyUs.p99)} > ${formatLatency(GENERATOR_BOUND_LAG_US)}`] : []),
+    ...(d.load.dropped > 0 ? [`${d.load.dropped} sends dropped at the in-flight cap`] : []),
+  ];
+  return reasons.length > 0 ? { reason: reasons.join(', ') } : undefined;
 }
 
 /** The window's figures from the sink, with each second's active faults and the load as delivered. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError } from '../errors.ts';
+import { groupUsage, type Usage } from './proc-usage.ts';
 import type { Endpoint, Runtime, StartedService, StartOptions } from './runtime.ts';
 import { portNumber, type ServiceSpec } from './service-spec.ts';
 
@@ -277,6 +278,12 @@ class LocalService implements StartedService {
 
   async logTail(lines = 20): Promise<string> {
     return tail(await this.readLog(), lines);
+  }
+
+  /** Every process of its group from /proc: a cluster primary's workers, nginx's workers. */
+  async usage(): Promise<Usage | undefined> {
+    if (!this.running) return undefined;
+    return groupUsage(this.child!.pid!);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

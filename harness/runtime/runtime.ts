@@ -30,6 +30,12 @@ export interface StartedService extends AsyncDisposable {
   stop(): Promise<void>;
   /** The last lines of its log. */
   logTail(lines?: number): Promise<string>;
+  /**
+   * What the whole service (every process of its group, or its container) has cost so far:
+   * CPU time since it last started (user + system, µs; it starts again from zero after a
+   * restart) and its resident memory now (bytes). Undefined when it is not running.
+   */
+  usage(): Promise<{ cpuUs: number; rssBytes: number } | undefined>;
   /** The program it runs and that program's version. */
   readonly program: { name: string; version: string };
 }

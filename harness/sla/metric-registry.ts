@@ -1,5 +1,5 @@
 import type { CheckerDefinition } from '../checkers/checker.ts';
-import { SHARE_TALLY, type ErrorKind, type Vocabulary } from '../drivers/driver.ts';
+import { CORE_DISTRIBUTIONS, SHARE_TALLY, type ErrorKind, type Vocabulary } from '../drivers/driver.ts';
 import { FaultlineError } from '../errors.ts';
 import { decodeHistogram } from '../metrics/histogram.ts';
 import type { CheckCount, DistributionStats, LatencyFigures, SlaUnit, WindowStats } from '../result/result.ts';
@@ -20,7 +20,7 @@ export interface MetricUse {
 
 /** Where a metric comes from: a core metric of operations, or a name the workload declared. */
 export type MetricKind =
-  | 'latency' | 'errors' | 'rate' | 'count' | 'throughput' | 'ops' | 'dropped' | 'late' | 'recovery' | 'share'
+  | 'latency' | 'errors' | 'rate' | 'count' | 'throughput' | 'ops' | 'dropped' | 'late' | 'recovery' | 'share' | 'cpu_per_op' | 'rss'
   | 'distribution' | 'counter' | 'gauge' | 'check';
 
 /** One metric this workload offers, as listed in messages and docs. */
@@ -53,6 +53,12 @@ export interface SlaWindow {
   checks: Readonly<Record<string, CheckCount>>;
   /** For `recovery`: µs from the fault's end until recovered; null = never. */
   recoveryUs?: number | null;
+  /**
+   * What the design's services (not the load generator) cost in the window: CPU µs per
+   * operation (null: no operation completed) and their memory together at its largest (bytes;
+   * null: not sampled). Absent when the run sampled no resources.
+   */
+  resources?: { cpuUsPerOp: number | null; peakRssBytes: number | null };
 }
 
 /** A metric resolved for one line: what it is, its unit, where it may be used and how to measure it. */
@@ -106,7 +112,7 @@ const aroundFault: MetricUse = { run: false, scopes: ['during', 'after'], perSec
 const word = /^[A-Za-z_][\w-]*$/;
 const backendName = /^[A-Za-z0-9._:-]+$/;
 const latencyWords = ['mean', 'min', 'max'] as const;
-const coreWords = ['errors', 'throughput', 'ops', 'requests', 'dropped', 'late', 'recovery', 'rate', 'count', 'share', ...latencyWords];
+const coreWords = ['errors', 'throughput', 'ops', 'requests', 'dropped', 'late', 'recovery', 'rate', 'count', 'share', 'cpu_per_op', 'rss', ...latencyWords];
 
 type LatencyFigure = number | (typeof latencyWords)[number];
 
@@ -249,7 +255,7 @@ export function buildRegistry(def: { vocabulary: Vocabulary; checkers?: readonly
     if (other) throw new FaultlineError('internal', `${what} '${name}' has the name of ${other}`, { hint: "names are unique across a workload's metrics and its checkers' counts" });
     declaredBy.set(name, what);
   };
-  const distributions = Object.entries(v.distributions ?? {});
+  const distributions = [...Object.entries(CORE_DISTRIBUTIONS), ...Object.entries(v.distributions ?? {})];
   const counters = Object.entries(v.counters ?? {});
   const gauges = Object.entries(v.gauges ?? {});
   const checks = (def.checkers ?? []).flatMap((c) => Object.entries(c.counts).map(([name, d]) => ({ name, checker: c.name, ...d })));
@@ -306,6 +312,16 @@ export function buildRegistry(def: { vocabulary: Vocabulary; checkers?: readonly
       kind: 'recovery', name: 'recovery', unit: 'latency', use: afterFault, takes: 'none',
       description: 'after a fault: time from its end until the per-second figures are back inside the recovery thresholds and stay there',
       bind: fixed('recovery', (w) => w.recoveryUs ?? null),
+    },
+    {
+      kind: 'cpu_per_op', name: 'cpu_per_op', unit: 'latency', use: anywhere, takes: 'none',
+      description: "CPU time (user + system) the design's services used per completed operation, the load generator's not counted",
+      bind: fixed('cpu_per_op', (w) => w.resources?.cpuUsPerOp ?? null),
+    },
+    {
+      kind: 'rss', name: 'rss', unit: 'bytes', use: anywhere, takes: 'none',
+      description: "resident memory of the design's services together, at its largest per-second sample",
+      bind: fixed('rss', (w) => w.resources?.peakRssBytes ?? null),
     },
     ...(shareTally
       ? [{

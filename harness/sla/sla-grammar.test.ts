@@ -84,12 +84,12 @@ describe('parseSla', () => {
 
   it('lists the names this workload offers when a name is unknown', () => {
     expect(() => parseSla('lsot == 0', messaging)).toThrow(
-      "SLA line 'lsot == 0': unknown metric 'lsot'; this workload offers: p<N>, mean, min, max, errors, rate(<kind>), count(<kind>), throughput, ops, dropped, late, recovery, e2e <latency>, publish <latency>, redeliveries, lag, lost, duplicated",
+      "SLA line 'lsot == 0': unknown metric 'lsot'; this workload offers: p<N>, mean, min, max, errors, rate(<kind>), count(<kind>), throughput, ops, dropped, late, recovery, cpu_per_op, rss, send_lag <latency>, e2e <latency>, publish <latency>, redeliveries, lag, lost, duplicated",
     );
     expect(messaging.names()).not.toContain('share(<backend>)');
     expect(() => parseSla('share(b1) < 25%', messaging)).toThrow(/unknown metric 'share\(b1\)'/);
     expect(http.names()).toContain('share(<backend>)');
-    expect(() => parseSla('e2e p99 < 5ms', http)).toThrow(/unknown metric 'e2e p99'; this workload offers: p<N>, .*share\(<backend>\)$/);
+    expect(() => parseSla('e2e p99 < 5ms', http)).toThrow(/unknown metric 'e2e p99'; this workload offers: p<N>, .*share\(<backend>\), send_lag <latency>$/);
   });
 
   it('lists the error kinds when a kind is unknown, families as declared', () => {

@@ -6,13 +6,13 @@
  * Examples: `p99 < 100ms`, `p(99.9) <= 1s`, `errors < 0.5%`, `throughput >= 1000/s`,
  * `count(timeout) == 0`, `rate(grpc_unavailable) < 1%`, `e2e p99 < 50ms`,
  * `publish p99.9 < 20ms`, `lag < 1000`, `lost == 0`, `duplicated < 0.1%`,
- * `share(backend-1) < 25%`, `ops >= 100`, `redeliveries < 10`.
+ * `share(backend-1) < 25%`, `ops >= 100`, `redeliveries < 10`, `cpu_per_op < 200us`, `rss < 512MB`.
  *
  *   line        = [ subject ws ] metric op value
  *   subject     = name                           (a distribution of the workload: `e2e`, `publish`)
  *   metric      = latency
  *               | "errors" | "rate(" kind ")" | "count(" kind ")" | "throughput"
- *               | "ops" | "requests" | "dropped" | "late" | "recovery"
+ *               | "ops" | "requests" | "dropped" | "late" | "recovery" | "cpu_per_op" | "rss"
  *               | "share(" key ")"
  *               | name                           (a counter, gauge or checker count of the workload)
  *   latency     = "p" number | "p(" number ")" | "mean" | "min" | "max"
@@ -23,7 +23,9 @@
  *   name        = ( letter | "_" ) ( letter | digit | "_" | "-" )*
  *   op          = "<" | "<=" | ">" | ">=" | "==" | "!="
  *   value       = number unit
- *   unit        = "us" | "µs" | "ms" | "s"   (latency, a subject's latency, recovery: required)
+ *   unit        = "us" | "µs" | "ms" | "s"   (latency, a subject's latency, recovery, cpu_per_op:
+ *                                            required)
+ *               | "B" | "KB" | "MB" | "GB"  (rss: required; powers of 1024, so 1KB = 1024 B)
  *               | "%"                       (errors, rate, share, fraction checker counts; and any
  *                                            count but ops, read as count / operations)
  *               | "/s"                      (throughput)
@@ -45,6 +47,10 @@
  *   recovery    only in a line scoped `after` a fault: time from the fault's end until the
  *               per-second figures are back inside the recovery thresholds (and stay there
  *               for 2 seconds or to the end); "never" fails
+ *   cpu_per_op  CPU time (user + system) of the design's services, not the load generator,
+ *               per completed operation
+ *   rss         resident memory of the design's services together, at its largest sample
+ *               (each second)
  * From the workload's vocabulary and checkers:
  *   d pN, d mean, d min, d max   latency of the distribution d (`e2e p99`)
  *   share(b)    b's part of the tally `served_by` (responses per backend or process)
@@ -67,7 +73,7 @@ export interface SlaExpression {
   source: string;
   metric: SlaMetric;
   op: Comparator;
-  /** Threshold in the unit's base: µs for latency, a fraction for percentages, per second, a count. */
+  /** Threshold in the unit's base: µs for latency, a fraction for percentages, per second, a count, bytes. */
   threshold: number;
   /** The unit the line is judged in: the metric's, or `fraction` for a count written as a percentage. */
   unit: SlaUnit;
@@ -79,10 +85,11 @@ export class SlaSyntaxError extends Error {
 }
 
 const latencyUnits: Record<string, number> = { us: 1, 'µs': 1, ms: 1000, s: 1_000_000 };
+const byteUnits: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
 const num = String.raw`\d+(?:\.\d+)?`;
 const name = String.raw`[A-Za-z_][\w-]*`;
 const metricText = String.raw`p${num}|p\(\s*${num}\s*\)|${name}(?:\(\s*[^()]*?\s*\))?`;
-const lineRe = new RegExp(String.raw`^\s*(?:(${name})\s+)?(${metricText})\s*(<=|>=|==|!=|<|>)\s*(-?${num})\s*(us|µs|ms|s|%|\/s)?\s*$`);
+const lineRe = new RegExp(String.raw`^\s*(?:(${name})\s+)?(${metricText})\s*(<=|>=|==|!=|<|>)\s*(-?${num})\s*(us|µs|ms|s|%|\/s|KB|MB|GB|B)?\s*$`);
 const percentileRe = new RegExp(String.raw`^p(?:\(\s*(${num})\s*\)|(${num}))$`);
 const callRe = new RegExp(String.raw`^(${name})\(\s*([^()]*?)\s*\)$`);
 
@@ -135,6 +142,10 @@ function parseLine(source: string, registry: MetricRegistry): SlaExpression {
     case 'per-second':
       if (unitText !== '/s') need('a rate per second', '>= 1000/s');
       threshold = n;
+      break;
+    case 'bytes':
+      if (unitText === undefined || !(unitText in byteUnits)) need('a size (B, KB, MB or GB, powers of 1024)', '< 512MB');
+      threshold = n * byteUnits[unitText!]!;
       break;
     case 'count':
       if (unitText === '%' && metric.perOperation) {

@@ -1,7 +1,7 @@
 import { compile } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../harness/metrics/histogram.ts';
-import { fixture, hostile, messagingFixture, sampleFaults, withFaults, XSS } from '../testing/fixtures.ts';
+import { fixture, hostile, messagingFixture, sampleFaults, withFaults, withResources, XSS } from '../testing/fixtures.ts';
 import { faultBandLayers, faultBands, type Layer } from './chart.ts';
 import { chartSvg } from './chart-svg.ts';
 import { MAX_NINES, nines, percentileDistribution } from './percentile-distribution.ts';
@@ -57,6 +57,28 @@ describe('charts', () => {
     const lag = layerValues(charts[4]!.spec.layer.find((l) => (l as { name?: string }).name === 'gauge'));
     expect(lag).toEqual(d.series.map((row) => ({ t: row.second + 1, v: row.gauges!.lag })));
     expect(lag.map((v) => v.v)).toEqual([3, 5, 180, 40, 4, 2]);
+  });
+
+  it('draw the CPU of every service and of the load generator beside throughput, as a share of one core, when it was sampled', () => {
+    const result = withFaults(withResources());
+    const d = result.designs[0]!;
+    const charts = designCharts(result, d);
+    expect(charts.map((c) => c.kind)).toEqual(['latency-over-time', 'throughput-over-time', 'cpu-over-time', 'errors-over-time', 'served-by']);
+    const cpu = charts[2]!;
+    expect(cpu.title).toBe('CPU per service over time');
+    const warnings: unknown[] = [];
+    const logger = { level: () => logger, getLevel: () => 0, error: (...a: unknown[]) => warnings.push(a), warn: (...a: unknown[]) => warnings.push(a), info: () => logger, debug: () => logger };
+    compile(cpu.spec, { logger: logger as never });
+    expect(warnings).toEqual([]);
+    expect(layerValues(cpu.spec.layer.find((l) => (l as { name?: string }).name === 'fault_band'))).toHaveLength(2);
+    const values = layerValues(cpu.spec.layer.find((l) => (l as { name?: string }).name === 'cpu')) as { t: number; service: string; role: string; cpu: number }[];
+    const row = d.series[1]!;
+    expect(values.filter((v) => v.t === 1.5)).toEqual([
+      { t: 1.5, service: 'service', role: 'design', cpu: Math.round(row.ops * 120 / 1e4 * 10) / 10, ms: Math.round(row.ops * 1.2) / 10 },
+      { t: 1.5, service: 'load-generator', role: 'load generator', cpu: Math.round(row.ops * 60 / 1e4 * 10) / 10, ms: Math.round(row.ops * 0.6) / 10 },
+    ]);
+    expect(new Set(values.map((v) => v.t)).size).toBe(d.series.length);
+    expect(designCharts(fixture(), fixture().designs[0]!).map((c) => c.kind)).not.toContain('cpu-over-time');
   });
 
   it('name the workload\'s operations in their own words', () => {

@@ -2,12 +2,13 @@ import type { DesignResult, RunResult, SlaUnit } from '../../harness/result/resu
 import { gaugeUnit } from '../named-metrics.ts';
 import { faultBandLayers, layered, timeAxis, timeLine, windowSeconds, type LayeredSpec } from './chart.ts';
 
-/** How a gauge's values are drawn: latencies in ms, fractions in %, the rest as they are. */
+/** How a gauge's values are drawn: latencies in ms, fractions in %, bytes in MB, the rest as they are. */
 const scales: Record<SlaUnit, { factor: number; suffix: string }> = {
   latency: { factor: 1 / 1000, suffix: ' (ms)' },
   fraction: { factor: 100, suffix: ' (%)' },
   'per-second': { factor: 1, suffix: ' (/s)' },
   count: { factor: 1, suffix: '' },
+  bytes: { factor: 1 / 2 ** 20, suffix: ' (MB)' },
 };
 
 /**

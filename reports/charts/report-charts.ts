@@ -1,6 +1,7 @@
 import type { DesignResult, RunResult } from '../../harness/result/result.ts';
 import { capitalize, metricNames } from '../named-metrics.ts';
 import type { Chart, LayeredSpec } from './chart.ts';
+import { cpuOverTime, hasResources } from './cpu-over-time.ts';
 import { distributionOverTime } from './distribution-over-time.ts';
 import { errorsOverTime } from './errors-over-time.ts';
 import { gaugeOverTime } from './gauge-over-time.ts';
@@ -26,6 +27,7 @@ export interface DesignChartKind {
 export const designChartKinds = {
   'latency-over-time': { title: () => 'Latency percentiles over time', spec: latencyOverTime },
   'throughput-over-time': { title: () => 'Throughput over time', spec: throughputOverTime },
+  'cpu-over-time': { title: () => 'CPU per service over time', applies: hasResources, spec: cpuOverTime },
   'errors-over-time': { title: () => 'Errors over time by kind', spec: errorsOverTime },
   'distribution-over-time': {
     title: (_result, name) => `${name} percentiles over time`,
@@ -48,7 +50,7 @@ export const designChartKinds = {
 export type DesignChartName = keyof typeof designChartKinds;
 
 /** The time charts: those that shade fault windows. */
-export const timeChartKinds: readonly DesignChartName[] = ['latency-over-time', 'throughput-over-time', 'errors-over-time', 'distribution-over-time', 'gauge-over-time'];
+export const timeChartKinds: readonly DesignChartName[] = ['latency-over-time', 'throughput-over-time', 'cpu-over-time', 'errors-over-time', 'distribution-over-time', 'gauge-over-time'];
 
 /** The percentile distribution of every design of a run, overlaid. */
 export function runDistribution(result: RunResult): Chart {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeHistogram, newHistogram, summarize } from '../../harness/metrics/histogram.ts';
 import { formatValue } from '../../harness/result/format.ts';
-import type { CheckCount, Comparator, DesignResult, DistributionStats, FaultRecord, GaugeStats, RunResult, SecondStats, SlaVerdict, WindowStats } from '../../harness/result/result.ts';
+import { LOAD_GENERATOR, type CheckCount, type Comparator, type DesignResult, type DistributionStats, type FaultRecord, type GaugeStats, type RunResult, type SecondStats, type SlaVerdict, type WindowStats } from '../../harness/result/result.ts';
 import { upgradeResult } from '../../harness/result/upgrade-result.ts';
 
 /** The committed result of a real short run of cluster-vs-single (`reports/fixtures/make-fixture.ts`), schema 1 on purpose. */
@@ -77,6 +77,37 @@ export function partial(result = fixture()): RunResult {
   last.passed = false;
   result.scenario.designs['never-reached'] = { target: 'http-service', options: {} };
   return { ...result, complete: false, passed: false };
+}
+
+/**
+ * The fixture with what its services cost, as a run now samples it: each second, every
+ * service's CPU (120 µs an operation in the first design, 150 in the others) and memory (85 MB,
+ * growing by 1 MB a second) and the load generator's (60 µs an operation, 70 MB), and the
+ * summary over the window.
+ */
+export function withResources(result = fixture()): RunResult {
+  const MB = 1024 * 1024;
+  for (const [i, d] of result.designs.entries()) {
+    const usPerOp = i === 0 ? 120 : 150;
+    for (const row of d.series) {
+      const rssBytes = (85 + row.second) * MB;
+      row.resources = {
+        ...Object.fromEntries(d.services.map((s) => [s.name, { cpuUs: row.ops * usPerOp, rssBytes }])),
+        [LOAD_GENERATOR]: { cpuUs: row.ops * 60, rssBytes: 70 * MB },
+      };
+    }
+    const ops = d.totals.ops;
+    const peakRssBytes = (85 + d.series.length - 1) * MB;
+    d.resources = {
+      byService: {
+        ...Object.fromEntries(d.services.map((s) => [s.name, { cpuUs: ops * usPerOp, cpuUsPerOp: usPerOp, peakRssBytes }])),
+        [LOAD_GENERATOR]: { cpuUs: ops * 60, cpuUsPerOp: 60, peakRssBytes: 70 * MB },
+      },
+      cpuUsPerOp: usPerOp * d.services.length,
+      peakRssBytes: peakRssBytes * d.services.length,
+    };
+  }
+  return result;
 }
 
 /** The fixture with a regression injected into one design: its latency figures × `latency`, its throughput × `throughput`. */
