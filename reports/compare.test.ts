@@ -3,6 +3,7 @@ import { compareResults, DEFAULT_THRESHOLDS } from './compare.ts';
 import { renderCompareHtml } from './compare-html.ts';
 import { renderCompareMarkdown } from './compare-markdown.ts';
 import type { RunResult } from '../harness/result/result.ts';
+import { trialFigure } from '../harness/run/trials.ts';
 import { fixture, hostile, messagingFixture, withRegression, XSS } from './testing/fixtures.ts';
 
 /** The messaging fixture as a baseline in which the queue design lost nothing. */
@@ -30,6 +31,19 @@ describe('compare', () => {
     const flagged = c.designs[1]!.figures.filter((f) => f.regression).map((f) => f.name);
     expect(flagged).toEqual(['p50', 'p90', 'p99', 'p999']);
     expect(c.regressions[2]).toBe('cluster-2: p99 29.4ms → 44.1ms (+50%, limit ≤ +10%)');
+  });
+
+  it('with trials on both sides, holds back a rise that stays inside the noise and flags one beyond it', () => {
+    const withTrials = (r: RunResult, p99s: number[]): RunResult => {
+      const d = r.designs[1]!;
+      d.repeat = { trials: 3, passedTrials: 3, figures: { p99: trialFigure(p99s) } };
+      return r;
+    };
+    const base = withTrials(fixture(), [25_000, 29_400, 34_000]);
+    const inside = compareResults(base, withTrials(withRegression(), [30_000, 44_100, 50_000]));
+    expect(inside.designs[1]!.figures.find((f) => f.name === 'p99')).toMatchObject({ regression: false, changeText: '+50% (within the noise)' });
+    const beyond = compareResults(base, withTrials(withRegression(), [43_000, 44_100, 45_000]));
+    expect(beyond.designs[1]!.figures.find((f) => f.name === 'p99')!.regression).toBe(true);
   });
 
   it('flags a throughput drop and takes its thresholds from the caller', () => {

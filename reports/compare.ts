@@ -115,7 +115,12 @@ function figureChange(name: FigureName, f: Figure, b: DesignResult, c: DesignRes
   if (bv === null || cv === null) return { ...base, changeText: '—', regression: false };
   const changeText = f.unit === 'fraction' ? pp(cv - bv) : bv === 0 ? (cv === 0 ? '0%' : 'new') : pct((cv - bv) / bv);
   const judged = judge(name, bv, cv, t);
-  return judged ? { ...base, changeText, ...judged } : { ...base, changeText, regression: false };
+  if (!judged) return { ...base, changeText, regression: false };
+  // With trials on both sides, a move inside the noise (the 95% intervals overlap) is no regression.
+  const bt = b.repeat?.figures[name];
+  const ct = c.repeat?.figures[name];
+  if (judged.regression && bt && ct && !(bt.high < ct.low || ct.high < bt.low)) return { ...base, changeText: `${changeText} (within the noise)`, limitText: judged.limitText, regression: false };
+  return { ...base, changeText, ...judged };
 }
 
 /** A checker's count in both runs, judged when the scenario says which way is better. */

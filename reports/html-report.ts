@@ -8,6 +8,7 @@ import { badge, facts, formatSpan, formatWhen, table } from './html/parts.ts';
 import { checkRows, checkValueText, counterText, formatGauge, gaugeUnit, metricInfo, metricNames, rowExamples } from './named-metrics.ts';
 import type { ReportFormat } from './report-format.ts';
 import { resourceLine } from './resource-line.ts';
+import { noiseLines, slaTrialText, trialLines } from './trials.ts';
 import { designsNotRun, runVerdict, slaMatrix, thresholdText, windowText, type RunVerdict } from './verdict.ts';
 
 /** Examples shown per checker count and design: every one a result may hold. */
@@ -57,11 +58,13 @@ function slaSection(result: RunResult): string {
     ...row.cells.map((v) => {
       if (!v) return '<span class="muted">not judged</span>';
       const ownWindow = windowText(v) === windowText(row.example) ? '' : `<span class="window">${escapeHtml(windowText(v))}</span>`;
-      return `${badge(v.pass ? 'pass' : 'fail', v.pass ? 'PASS' : 'FAIL')}<span class="value">${escapeHtml(v.measuredText)}</span>${ownWindow}`;
+      const trials = v.trials ? `<span class="window">${escapeHtml(slaTrialText(v))}</span>` : '';
+      return `${badge(v.pass ? 'pass' : 'fail', v.pass ? 'PASS' : 'FAIL')}<span class="value">${escapeHtml(v.measuredText)}</span>${ownWindow}${trials}`;
     }),
   ]);
   const body = rows.length === 0 ? '<p class="muted">No SLA lines.</p>' : table(['SLA line', 'threshold', 'window', ...result.designs.map((d) => d.name)], rows, { className: 'matrix' });
-  return `<section id="sla"><h2>SLA</h2>${body}</section>`;
+  const noise = noiseLines(result);
+  return `<section id="sla"><h2>SLA</h2>${body}${noise.length > 0 ? `<pre class="services">${escapeHtml(noise.join('\n'))}</pre>` : ''}</section>`;
 }
 
 function figuresSection(result: RunResult): string {
@@ -161,7 +164,7 @@ function designSection(result: RunResult, d: DesignResult, index: number, slots:
 ${problem}
 <p class="services">services: ${escapeHtml(services || 'none started')}</p>
 ${client.length > 0 ? `<p class="services">${escapeHtml(client.join('; '))}</p>\n` : ''}<p class="services">load: ${escapeHtml(load + drain)}</p>
-${cost ? `<p class="services">${escapeHtml(cost)}</p>\n` : ''}${faultTable(d.faults)}
+${cost ? `<p class="services">${escapeHtml(cost)}</p>\n` : ''}${d.repeat ? `<pre class="services">${escapeHtml(trialLines(d).join('\n'))}</pre>\n` : ''}${faultTable(d.faults)}
 ${chartMarkup}
 </section>`;
 }

@@ -7,6 +7,7 @@ import { formatSpan, formatWhen } from './html/parts.ts';
 import { checkRows, checkValueText, counterText, formatGauge, gaugeUnit, metricNames, rowExamples } from './named-metrics.ts';
 import type { ReportFormat } from './report-format.ts';
 import { designsNotRun, runVerdict, slaMatrix, thresholdText, windowText } from './verdict.ts';
+import { noiseLines, trialLines } from './trials.ts';
 
 const icon = { pass: '✅', fail: '❌', incomplete: '⚠️' } as const;
 
@@ -53,6 +54,8 @@ export function renderMarkdown(result: RunResult): string {
     ['l', 'l', ...shown.map(() => 'r' as const), ...counters.map(() => 'r' as const)],
   ), '');
   out.push(...namedTable(result), ...checksTable(result));
+  const trials = [...result.designs.flatMap((d) => trialLines(d).map((l, i) => (i === 0 ? `**${md(d.name)}** ${md(l)}` : `- ${md(l.trim())}`))), ...noiseLines(result).map(md)];
+  if (trials.length > 0) out.push(...trials, '');
   return out.join('\n');
 }
 

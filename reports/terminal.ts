@@ -2,6 +2,7 @@ import type { DesignResult, RunResult, SecondStats, Wording } from '../harness/r
 import { formatLatency } from '../harness/result/format.ts';
 import { checkValueText, counterText, formatGauge, gaugeUnit, metricNames } from './named-metrics.ts';
 import { resourceLine } from './resource-line.ts';
+import { noiseLines, slaTrialText, trialLines } from './trials.ts';
 import { runVerdict } from './verdict.ts';
 
 /** How many of a checker count's examples the terminal shows. */
@@ -86,7 +87,8 @@ function designBlock(result: RunResult, d: DesignResult, color: boolean): string
     const when = f.appliedAtMs === undefined ? 'not applied' : `${(f.appliedAtMs / 1000).toFixed(1)}s–${f.removedAtMs === undefined ? 'end' : `${(f.removedAtMs / 1000).toFixed(1)}s`}`;
     lines.push(`  fault ${f.name}: ${f.kind} on ${f.link ?? f.service}, ${when}${f.error ? ` (${f.error})` : ''}`);
   }
-  for (const v of d.sla) lines.push(`  ${paint(v.pass, v.pass ? 'PASS' : 'FAIL')}  ${v.line.padEnd(28)} measured ${v.measuredText}`);
+  lines.push(...trialLines(d).map((line) => `  ${line}`));
+  for (const v of d.sla) lines.push(`  ${paint(v.pass, v.pass ? 'PASS' : 'FAIL')}  ${v.line.padEnd(28)} measured ${v.measuredText}${v.trials ? ` (${slaTrialText(v)})` : ''}`);
   return lines.join('\n');
 }
 
@@ -96,5 +98,7 @@ export function summary(result: RunResult, opts: { color?: boolean } = {}): stri
   const blocks = result.designs.map((d) => designBlock(result, d, color));
   const idle = result.environment.toxiproxyIdleCostUs;
   const proxyCost = idle ? `an idle Toxiproxy proxy adds ${formatLatency(idle.p50)} at p50, ${formatLatency(idle.p99)} at p99 to a round trip on this machine\n\n` : '';
-  return `\n${result.scenario.name}: ${result.scenario.description}\n\n${blocks.join('\n\n')}\n\n${proxyCost}${runVerdict(result).text}\n`;
+  const noise = noiseLines(result);
+  const between = noise.length > 0 ? `${noise.join('\n')}\n\n` : '';
+  return `\n${result.scenario.name}: ${result.scenario.description}\n\n${blocks.join('\n\n')}\n\n${between}${proxyCost}${runVerdict(result).text}\n`;
 }
