@@ -77,4 +77,19 @@ describe('honest latency', () => {
     const percentiles = [10, 25, 50, 75, 90].map((p) => h.getValueAtPercentile(p));
     expect(percentiles.some((v) => v % 1000 !== 0)).toBe(true);
   });
+
+  it('closed model on the raw engine records µs latencies, every request counted once, and who served them', async () => {
+    const { totals, sends, tallies } = await drive(http({ model: 'closed', connections: 4, path: '/work?ms=1', engine: 'raw' }), 1500);
+    expect(totals.ok).toBeGreaterThan(100);
+    expect(totals.errors).toBe(0);
+    // Each send finished, in the window or just after it: none lost, none counted twice.
+    expect(totals.ops).toBe(sends.sent);
+    // The service answers with its pid in x-served-by: one process served them all.
+    expect(Object.values(tallies.served_by ?? {})).toEqual([totals.ops]);
+    // A request burns 1 ms of the service's CPU, so none can take less.
+    expect(totals.latencyUs.min).toBeGreaterThanOrEqual(1000);
+    const h = decodeHistogram(totals.histogram);
+    const percentiles = [10, 25, 50, 75, 90].map((p) => h.getValueAtPercentile(p));
+    expect(percentiles.some((v) => v % 1000 !== 0)).toBe(true);
+  });
 });

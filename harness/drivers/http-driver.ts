@@ -8,6 +8,7 @@ import type { MetricSink } from '../metrics/sink.ts';
 import { SHARE_TALLY, type Adapter, type DriverContext, type DriverDefinition, type LoadDriver } from './driver.ts';
 import { httpWorkloadSchema, normalizeRequests, type HttpWorkload, type NormalizedRequest } from './http-workload.ts';
 import { ClosedLoops, OpenPacer, type SendOne } from './pacer.ts';
+import { RawHttpClient } from './raw-http.ts';
 import { classifyError } from './transport-errors.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -142,14 +143,17 @@ class UndiciClient {
   }
 }
 
-/** The HTTP adapter: open or closed model over undici, or closed over autocannon. */
+/** The HTTP adapter: open or closed model over undici, or closed over autocannon or the raw engine. */
 function createHttpDriver(workload: HttpWorkload, ctx: DriverContext<HttpClientOptions>): LoadDriver {
   const timeoutMs = parseDuration(workload.timeout ?? '10s') ?? DEFAULT_TIMEOUT_MS;
   const cycle = requestCycle(normalizeRequests(workload));
   const url = endpointText('http', ctx.entry.endpoints[0]!);
   if (workload.model === 'closed' && workload.engine === 'autocannon') return new AutocannonDriver(workload.connections, url, cycle, timeoutMs, ctx);
   const connections = workload.model === 'open' ? workload.connections ?? 256 : workload.connections;
-  const client = new UndiciClient(url, connections, ctx.client, cycle, timeoutMs, ctx.sink);
+  const client =
+    workload.model === 'closed' && workload.engine === 'raw'
+      ? new RawHttpClient(ctx.entry.endpoints[0]!, cycle, timeoutMs, ctx.sink)
+      : new UndiciClient(url, connections, ctx.client, cycle, timeoutMs, ctx.sink);
   const boundMs = timeoutMs + 1000;
   if (workload.model === 'open') {
     const pacer = new OpenPacer(workload, { warmupMs: ctx.warmupMs, endMs: ctx.endMs, sink: ctx.sink, send: client.send });

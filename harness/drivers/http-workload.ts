@@ -55,8 +55,13 @@ export interface ClosedHttpWorkload extends HttpWorkloadCommon {
   model: 'closed';
   /** Concurrent connections, each with one request in flight. */
   connections: number;
-  /** Load engine: `undici` (default, leaner per request) or `autocannon`. Both record µs latency. */
-  engine?: 'undici' | 'autocannon';
+  /**
+   * Load engine, all recording µs latency: `undici` (default), `autocannon` (a single request
+   * without keys), or `raw`: HTTP/1.1 straight over sockets, each request serialised once, one
+   * request in flight per connection (the client's `pipelining` does not apply), the least CPU
+   * per request of the three; its `timeout` counts the whole response from the send.
+   */
+  engine?: 'undici' | 'autocannon' | 'raw';
 }
 
 export type HttpWorkload = OpenHttpWorkload | ClosedHttpWorkload;
@@ -102,7 +107,7 @@ export const httpWorkloadSchema = z
       ...common,
       model: z.literal('closed'),
       connections: z.number().int().positive().max(10_000),
-      engine: z.enum(['undici', 'autocannon']).optional(),
+      engine: z.enum(['undici', 'autocannon', 'raw']).optional(),
     }),
   ])
   .check((ctx) => {
