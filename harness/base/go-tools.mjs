@@ -23,6 +23,13 @@ export const goTools = [
     version: '2.12.0',
     purpose: 'network faults on links (the local runtime)',
   },
+  {
+    command: 'vegeta',
+    module: 'github.com/tsenart/vegeta/v12@v12.13.0',
+    binary: 'vegeta',
+    version: '12.13.0',
+    purpose: 'an independent open-model HTTP load generator, ground truth for npm run bench:truth',
+  },
 ];
 
 /** faultline's tool cache: `$FAULTLINE_TOOLS`, else `$XDG_CACHE_HOME/faultline/tools`, else `~/.cache/faultline/tools`. */

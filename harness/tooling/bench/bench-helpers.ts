@@ -20,7 +20,19 @@ export const staticNginx = nginxService('nginx-static', 'bench', Wait.forHttp('/
 export interface DriveFigures {
   rps: number;
   p50: string;
+  p90: string;
   p99: string;
+  /** The same percentiles in µs; in the open model counted from each request's scheduled time. */
+  latencyUs: { p50: number; p90: number; p99: number };
+  /**
+   * Sends in the window and how far behind schedule they left: `late` is over the sink's
+   * threshold (ms); `lagUs` is the sink's `send_lag` distribution (µs), when it records one.
+   */
+  sends: { sent: number; late: number; dropped: number; maxLagMs: number; lagUs?: { p50: number; p99: number } };
+  /** Operations that finished in the window or after it (ok and errors). */
+  requests: number;
+  /** CPU time this process spent over the drive (user + system, µs): the generator's own cost, recording included. */
+  cpuUs: number;
 }
 
 /** Drives `url` for `durationMs` through the run's own measure-window step, with no warm-up. */
@@ -29,16 +41,29 @@ async function drive(url: string, workload: HttpWorkload, durationMs: number): P
   const windowStartMs = performance.now();
   const endMs = windowStartMs + durationMs;
   const sink = new MetricSink({ windowStartMs, lateThresholdMs: LATE_THRESHOLD_MS });
+  const cpuBefore = process.cpuUsage();
   const driver = httpDriver.adapters.http!.create(workload, { entry: { protocol: 'http', endpoints: [{ host: hostname, port: Number(port) }] }, client: {}, sink, warmupMs: 0, endMs, drainMs: 0 });
   try {
     await measureWindow({ driver, sink, windowStartMs, endMs });
   } finally {
     await driver.close();
   }
-  const { totals } = sink.finish();
+  const cpu = process.cpuUsage(cpuBefore);
+  const { totals, sends, distributions } = sink.finish();
   sink.destroy();
   if (totals.errors > 0) throw new Error(`${totals.errors} errors while driving ${url}`);
-  return { rps: totals.throughput, p50: formatLatency(totals.latencyUs.p50), p99: formatLatency(totals.latencyUs.p99) };
+  const { p50, p90, p99 } = totals.latencyUs;
+  const lag = distributions.send_lag?.latencyUs;
+  return {
+    rps: totals.throughput,
+    p50: formatLatency(p50),
+    p90: formatLatency(p90),
+    p99: formatLatency(p99),
+    latencyUs: { p50, p90, p99 },
+    sends: { ...sends, ...(lag ? { lagUs: { p50: lag.p50, p99: lag.p99 } } : {}) },
+    requests: totals.ops,
+    cpuUs: cpu.user + cpu.system,
+  };
 }
 
 /** Closed model: `connections` connections as fast as the target answers. */
@@ -46,9 +71,9 @@ export function driveClosed(url: string, opts: { connections: number; durationMs
   return drive(url, http({ model: 'closed', connections: opts.connections, path: opts.path ?? '/', engine: opts.engine }), opts.durationMs);
 }
 
-/** Open model at a fixed rate. */
-export function driveOpen(url: string, opts: { rate: number; durationMs: number }): Promise<DriveFigures> {
-  return drive(url, http({ model: 'open', rate: opts.rate, path: '/' }), opts.durationMs);
+/** Open model at a fixed rate (req/s), on `path` (default `/`). */
+export function driveOpen(url: string, opts: { rate: number; durationMs: number; path?: string }): Promise<DriveFigures> {
+  return drive(url, http({ model: 'open', rate: opts.rate, path: opts.path ?? '/' }), opts.durationMs);
 }
 
 /** Starts a topology with every link direct (no proxy) in any runtime and returns the URL of its first entry endpoint. */
