@@ -6,6 +6,7 @@ export const systemPrograms = [
   { command: 'haproxy', debianPackage: 'haproxy', purpose: 'haproxy targets (load balancer designs)', versionArgs: ['-v'] },
   { command: 'nginx', debianPackage: 'nginx', purpose: 'nginx targets; the driver benchmark', versionArgs: ['-v'] },
   { command: 'wrk', debianPackage: 'wrk', purpose: 'the driver benchmark (reference load generator)', versionArgs: ['--version'] },
+  { command: '/usr/bin/time', debianPackage: 'time', purpose: "the driver benchmark (wrk's own CPU time)", versionArgs: ['--version'] },
   { command: 'dockerd', debianPackage: 'docker.io', purpose: 'the docker runtime and its tests (an engine faultline starts when none answers)', versionArgs: ['--version'] },
   { command: 'debootstrap', debianPackage: 'debootstrap', purpose: 'building the docker runtime test images without a registry', versionArgs: ['--version'] },
   { command: 'chromium', debianPackage: 'chromium', purpose: 'the HTML report tests (headless, driven by playwright-core)', versionArgs: ['--version'] },
