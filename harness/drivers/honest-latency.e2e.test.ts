@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpServiceSpec } from '../../targets/http-service/http-service.ts';
 import { decodeHistogram } from '../metrics/histogram.ts';
-import { MetricSink } from '../metrics/sink.ts';
-import { measureWindow } from '../run/measure-window.ts';
 import { LocalRuntime } from '../runtime/local-runtime.ts';
 import type { StartedService } from '../runtime/runtime.ts';
+import { driveHttp } from '../testing/drive-http.ts';
 import { processesOfRun } from '../testing/processes.ts';
-import { httpDriver } from './http-driver.ts';
 import { http, type HttpWorkload } from './http-workload.ts';
-import { LATE_THRESHOLD_MS } from './pacer.ts';
 
 const runId = `hl${process.pid}`;
 let runtime: LocalRuntime;
@@ -24,19 +21,8 @@ afterAll(async () => {
 });
 
 /** Drives `workload` at the service for `ms` through the run's measure-window step, doing `meanwhile` alongside. */
-async function drive(workload: HttpWorkload, ms: number, meanwhile: () => Promise<void> = async () => {}) {
-  const windowStartMs = performance.now();
-  const endMs = windowStartMs + ms;
-  const sink = new MetricSink({ windowStartMs, lateThresholdMs: LATE_THRESHOLD_MS });
-  const driver = httpDriver.adapters.http!.create(workload, { entry: { protocol: 'http', endpoints: [svc.endpoint()] }, client: {}, sink, warmupMs: 0, endMs, drainMs: 0 });
-  try {
-    await Promise.all([measureWindow({ driver, sink, windowStartMs, endMs }), meanwhile()]);
-  } finally {
-    await driver.close();
-  }
-  const summary = sink.finish();
-  sink.destroy();
-  return summary;
+function drive(workload: HttpWorkload, ms: number, meanwhile?: () => Promise<void>) {
+  return driveHttp(svc.endpoint(), workload, { windowMs: ms, ...(meanwhile ? { meanwhile } : {}) });
 }
 
 /** Drives `workload` for 3 s and freezes the target (SIGSTOP) for 500 ms after the first second. */

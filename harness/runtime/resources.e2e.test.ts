@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpServiceSpec } from '../../targets/http-service/http-service.ts';
-import { httpDriver } from '../drivers/http-driver.ts';
 import { http } from '../drivers/http-workload.ts';
-import { LATE_THRESHOLD_MS } from '../drivers/pacer.ts';
 import { ResourceSampler } from '../metrics/resource-sampler.ts';
-import { MetricSink } from '../metrics/sink.ts';
 import { LOAD_GENERATOR } from '../result/result.ts';
-import { measureWindow } from '../run/measure-window.ts';
+import { driveHttp } from '../testing/drive-http.ts';
 import { processesOfRun } from '../testing/processes.ts';
 import { buildImages, localImages } from '../tooling/docker/build-images.ts';
 import { engineUnavailableReason, startEngine, stopEngine, type EngineHandle } from '../tooling/docker/engine.ts';
@@ -23,18 +20,8 @@ const MB = 2 ** 20;
 
 /** Drives `path` at 100 req/s (open model) through the run's measure step for 3 s after a 1 s warm-up, sampling the service. */
 async function drive(svc: StartedService, path: string) {
-  const windowStartMs = performance.now() + WARMUP_MS;
-  const endMs = windowStartMs + WINDOW_MS;
-  const sink = new MetricSink({ windowStartMs, lateThresholdMs: LATE_THRESHOLD_MS });
   const sampler = new ResourceSampler(new Map([[svc.name, svc]]));
-  const driver = httpDriver.adapters.http!.create(http({ model: 'open', rate: RATE, path }), { entry: { protocol: 'http', endpoints: [svc.endpoint()] }, client: {}, sink, warmupMs: WARMUP_MS, endMs, drainMs: 0 });
-  try {
-    await measureWindow({ driver, sink, windowStartMs, endMs, sampler });
-  } finally {
-    await driver.close();
-  }
-  const result = sink.finish();
-  sink.destroy();
+  const result = await driveHttp(svc.endpoint(), http({ model: 'open', rate: RATE, path }), { windowMs: WINDOW_MS, warmupMs: WARMUP_MS, sampler });
   return { ...result, resources: sampler.summary(result.totals.ops) };
 }
 

@@ -1,13 +1,10 @@
 import { nginxConfig, nginxService } from '../../../targets/nginx/nginx.ts';
-import { httpDriver } from '../../drivers/http-driver.ts';
 import { http, type ClosedHttpWorkload, type HttpWorkload } from '../../drivers/http-workload.ts';
-import { LATE_THRESHOLD_MS } from '../../drivers/pacer.ts';
-import { MetricSink } from '../../metrics/sink.ts';
-import { measureWindow } from '../../run/measure-window.ts';
 import { formatLatency } from '../../result/format.ts';
 import type { Endpoint, Runtime, StartedService } from '../../runtime/runtime.ts';
 import type { Topology } from '../../runtime/service-spec.ts';
 import { Wait } from '../../runtime/wait.ts';
+import { driveHttp } from '../../testing/drive-http.ts';
 
 /** nginx answering every request with a fixed 2-byte body, one worker, no access log. */
 export const staticNginx = nginxService('nginx-static', 'bench', Wait.forHttp('/'), (ctx) =>
@@ -38,19 +35,9 @@ export interface DriveFigures {
 /** Drives `url` for `durationMs` through the run's own measure-window step, with no warm-up. */
 async function drive(url: string, workload: HttpWorkload, durationMs: number): Promise<DriveFigures> {
   const { hostname, port } = new URL(url);
-  const windowStartMs = performance.now();
-  const endMs = windowStartMs + durationMs;
-  const sink = new MetricSink({ windowStartMs, lateThresholdMs: LATE_THRESHOLD_MS });
   const cpuBefore = process.cpuUsage();
-  const driver = httpDriver.adapters.http!.create(workload, { entry: { protocol: 'http', endpoints: [{ host: hostname, port: Number(port) }] }, client: {}, sink, warmupMs: 0, endMs, drainMs: 0 });
-  try {
-    await measureWindow({ driver, sink, windowStartMs, endMs });
-  } finally {
-    await driver.close();
-  }
+  const { totals, sends, distributions } = await driveHttp({ host: hostname, port: Number(port) }, workload, { windowMs: durationMs });
   const cpu = process.cpuUsage(cpuBefore);
-  const { totals, sends, distributions } = sink.finish();
-  sink.destroy();
   if (totals.errors > 0) throw new Error(`${totals.errors} errors while driving ${url}`);
   const { p50, p90, p99 } = totals.latencyUs;
   const lag = distributions.send_lag?.latencyUs;
