@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { requestCycle } from './http-driver.ts';
+import { httpDriver, requestCycle } from './http-driver.ts';
+import { http } from './http-workload.ts';
+import { MetricSink } from '../metrics/sink.ts';
 import { classifyError } from './transport-errors.ts';
 
 describe('requestCycle', () => {
@@ -23,5 +25,14 @@ describe('classifyError', () => {
     [new Error('odd'), 'other'],
   ])('%s → %s', (e, kind) => {
     expect(classifyError(e)).toBe(kind);
+  });
+});
+
+describe('the http adapter', () => {
+  it('refuses pipelining on the raw engine instead of ignoring it', () => {
+    const sink = new MetricSink({ windowStartMs: 0, lateThresholdMs: 10 });
+    const create = () => httpDriver.adapters.http!.create(http({ model: 'closed', connections: 2, path: '/', engine: 'raw' }), { entry: { protocol: 'http', endpoints: [{ host: '127.0.0.1', port: 9 }] }, client: { pipelining: 4 }, sink, warmupMs: 0, endMs: 0, drainMs: 0 });
+    expect(create).toThrow(/engine 'raw' sends one request at a time on each connection; this design asks for pipelining 4/);
+    sink.destroy();
   });
 });

@@ -3,6 +3,7 @@ import autocannon from 'autocannon';
 import { z } from 'zod';
 import { parseDuration } from '../base/duration.ts';
 import { endpointText } from '../base/endpoint.ts';
+import { FaultlineError } from '../errors.ts';
 import { keyRemapChecker } from '../checkers/key-remap.ts';
 import type { MetricSink } from '../metrics/sink.ts';
 import { SHARE_TALLY, type Adapter, type DriverContext, type DriverDefinition, type LoadDriver } from './driver.ts';
@@ -150,6 +151,9 @@ function createHttpDriver(workload: HttpWorkload, ctx: DriverContext<HttpClientO
   const url = endpointText('http', ctx.entry.endpoints[0]!);
   if (workload.model === 'closed' && workload.engine === 'autocannon') return new AutocannonDriver(workload.connections, url, cycle, timeoutMs, ctx);
   const connections = workload.model === 'open' ? workload.connections ?? 256 : workload.connections;
+  if (workload.model === 'closed' && workload.engine === 'raw' && (ctx.client.pipelining ?? 1) > 1) {
+    throw new FaultlineError('invalid-scenario', `engine 'raw' sends one request at a time on each connection; this design asks for pipelining ${ctx.client.pipelining}`, { hint: "drop the design's pipelining, or use engine 'undici' or 'autocannon', which pipeline" });
+  }
   const client =
     workload.model === 'closed' && workload.engine === 'raw'
       ? new RawHttpClient(ctx.entry.endpoints[0]!, cycle, timeoutMs, ctx.sink)
