@@ -1,3 +1,4 @@
+import { formatValue } from '../result/format.ts';
 import type { FaultRecord } from '../result/result.ts';
 import { scopeSeconds } from '../sla/judge-design.ts';
 import type { CheckerDefinition, CheckInput } from './checker.ts';
@@ -66,6 +67,9 @@ export async function keySecondsOf(input: Pick<CheckInput, 'history' | 'windowMs
   return seconds;
 }
 
+/** A fraction of keys for an example, through the one formatter of fractions. */
+const moves = (x: number | null): string => (x === null ? 'none to compare' : formatValue(x, 'fraction'));
+
 /**
  * The load-balancer key-remap analysis as a checker: `remapped` (per fault, the fraction of
  * keys served by another backend than before it) and `keys` (distinct keys seen).
@@ -78,14 +82,10 @@ export const keyRemapChecker: CheckerDefinition = {
   },
   async check(input) {
     const remap = keyRemap(await keySecondsOf(input), input.faults, input.windowMs);
-    const examples = Object.entries(remap?.byFault ?? {}).map(([fault, v]) => `${fault}: ${fmt(v.during)} of keys moved during it, ${fmt(v.after)} after it`);
+    const examples = Object.entries(remap?.byFault ?? {}).map(([fault, v]) => `${fault}: ${moves(v.during)} of keys moved during it, ${moves(v.after)} after it`);
     return {
       remapped: { value: null, byFault: remap?.byFault ?? {}, examples },
       keys: { value: remap?.keys ?? 0, examples: [] },
     };
   },
 };
-
-function fmt(x: number | null): string {
-  return x === null ? 'none to compare' : `${+(x * 100).toPrecision(3)}%`;
-}
