@@ -5,6 +5,8 @@
 export const systemPrograms = [
   { command: 'haproxy', debianPackage: 'haproxy', purpose: 'haproxy targets (load balancer designs)', versionArgs: ['-v'] },
   { command: 'nginx', debianPackage: 'nginx', purpose: 'nginx targets; the driver benchmark', versionArgs: ['-v'] },
+  // rabbitmq-server has no version flag: any argument boots a node. Its version is in its lib folder's name.
+  { command: '/usr/lib/rabbitmq/bin/rabbitmq-server', debianPackage: 'rabbitmq-server', purpose: 'rabbitmq targets (messaging designs)', versionArgs: [] },
   { command: 'wrk', debianPackage: 'wrk', purpose: 'the driver benchmark (reference load generator)', versionArgs: ['--version'] },
   { command: '/usr/bin/time', debianPackage: 'time', purpose: "the driver benchmark (wrk's own CPU time)", versionArgs: ['--version'] },
   { command: 'dockerd', debianPackage: 'docker.io', purpose: 'the docker runtime and its tests (an engine faultline starts when none answers)', versionArgs: ['--version'] },
