@@ -5,7 +5,7 @@ import { durationSchema } from '../../../base/schema-helpers.ts';
 import { SHARE_TALLY, type DriverDefinition } from '../../../drivers/driver.ts';
 import type { OpenLoad } from '../../../drivers/pacer.ts';
 import { TQ_PROTOCOL } from '../test-queue/test-queue.ts';
-import { deliveryChecker } from './delivery-checker.ts';
+import { deliveryChecker } from '../../../checkers/delivery.ts';
 import { BACKLOG, CONSUMED, E2E, tqAdapter } from './tq-driver.ts';
 
 /** The drain's deadline when the workload gives none. */

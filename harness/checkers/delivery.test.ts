@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryRecord } from '../../../metrics/sink.ts';
-import { checkDelivery, deliveryChecker } from './delivery-checker.ts';
+import type { HistoryRecord } from '../metrics/sink.ts';
+import { checkDelivery, deliveryChecker } from './delivery.ts';
 
 async function* records(list: HistoryRecord[]): AsyncGenerator<HistoryRecord> {
   yield* list;
@@ -59,6 +59,31 @@ describe('checkDelivery', () => {
     expect(lost.examples).toHaveLength(10);
     expect(lost.examples[0]).toBe('p1#1 acknowledged at 0.00s, never consumed');
     expect(lost.examples[9]).toBe('p1#10 acknowledged at 0.90s, never consumed');
+  });
+
+  it('counts failed or unconfirmed publishes never consumed apart from acknowledged ones, and order within a key', async () => {
+    const fail = (t: number, p: string, s: number): HistoryRecord => ({ t, ev: 'fail', p, s });
+    const recvKey = (t: number, p: string, s: number, k: number): HistoryRecord => ({ t, ev: 'recv', p, s, k });
+    const history = [
+      // p1#1 failed and never arrived; p1#2 failed but arrived (the broker had it); p1#3 failed, then a late confirm.
+      fail(100, 'p1', 1),
+      fail(200, 'p1', 2),
+      recvKey(250, 'p1', 2, 0),
+      fail(300, 'p1', 3),
+      ack(350, 'p1', 3),
+      // Keys: p2#1 (key 0), p2#2 (key 1), p2#3 (key 0) arrive 2, 3, 1: p2#1 is late within key 0; p2#2 is not late within key 1.
+      ack(400, 'p2', 1),
+      ack(410, 'p2', 2),
+      ack(420, 'p2', 3),
+      recvKey(1200, 'p2', 2, 1),
+      recvKey(1210, 'p2', 3, 0),
+      recvKey(1220, 'p2', 1, 0),
+    ];
+    const found = await checkDelivery(records(history), 2000);
+    expect(found.lost_unconfirmed).toEqual({ value: 1, perSecond: [1, 0], examples: ['p1#1 failed or unconfirmed at 0.10s, never consumed'] });
+    expect(found.lost).toEqual({ value: 1, perSecond: [1, 0], examples: ['p1#3 acknowledged at 0.35s, never consumed'] });
+    expect(found.reordered.value).toBe(1);
+    expect(found.reordered_in_key).toEqual({ value: 1, perSecond: [0, 1], examples: ['p2#1 (key 0) received at 1.22s after p2#3 of the same key'] });
   });
 
   it('finds nothing wrong in an orderly history, and declares every count it returns', async () => {
