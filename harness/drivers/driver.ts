@@ -78,6 +78,10 @@ export interface LoadDriver {
   drain?(deadlineMs: number): Promise<boolean>;
   /** Releases connections and clients; after it the driver records nothing more. Idempotent. */
   close(): Promise<void>;
+  /** A `crash` fault on one of the clients its definition names: cut its connection without a goodbye and drop what it held. */
+  crash?(client: string): Promise<void>;
+  /** The end of a crash fault with `for`: a new client in the crashed one's place. */
+  revive?(client: string): Promise<void>;
 }
 
 /** How one workload kind speaks one protocol: its client options and how to make a driver. */
@@ -105,6 +109,8 @@ export interface DriverDefinition<W> {
   checkers?: readonly CheckerDefinition[];
   /** The drain's deadline for a workload (ms). Default: no drain beyond in-flight operations. */
   drainMs?(workload: W): number;
+  /** The clients a `crash` fault may name for this workload (`consumer-1`, …); none when absent. */
+  clients?(workload: W): string[];
   /** Whether the driver writes a history for its checkers (default: when it has checkers). */
   keepsHistory?(workload: W): boolean;
 }

@@ -1,6 +1,6 @@
 import type { ToxicType } from 'toxiproxy-node-client';
 import type { StartedService } from '../runtime/runtime.ts';
-import { faultKind, type Fault, type FaultKind, type LinkFault, type ServiceFault } from './fault-spec.ts';
+import { faultKind, type ClientFault, type Fault, type FaultKind, type LinkFault, type ServiceFault } from './fault-spec.ts';
 import type { ProxiedLink } from './toxiproxy.ts';
 
 /** Undoes an applied fault: removes the toxic, re-enables the link, resumes or restarts the service. */
@@ -10,6 +10,16 @@ export type Remover = () => Promise<void>;
 export interface FaultTargets {
   links: ReadonlyMap<string, ProxiedLink>;
   services: ReadonlyMap<string, StartedService>;
+  /** The load's own clients (the design's driver), for `crash` faults. */
+  clients?: ClientControl;
+}
+
+/** What a driver does for a fault on one of its clients (names from its definition's `clients`). */
+export interface ClientControl {
+  /** Kills the client on the spot: its connection cut without a goodbye, what it held in memory dropped. */
+  crash?(client: string): Promise<void>;
+  /** Starts a new client in the crashed one's place. */
+  revive?(client: string): Promise<void>;
 }
 
 async function applyToxic(fault: LinkFault, link: ProxiedLink, type: ToxicType, attributes: object): Promise<Remover> {
@@ -61,6 +71,13 @@ export async function applyFault(fault: Fault, targets: FaultTargets): Promise<R
     const link = targets.links.get(fault.link);
     if (!link) throw new Error(`link '${fault.link}' is not proxied in this design`);
     return applyLinkFault(fault as LinkFault, kind, link);
+  }
+  if ('client' in fault && fault.client !== undefined) {
+    const client = fault.client;
+    const control = targets.clients;
+    if (!control?.crash || !control.revive) throw new Error(`this design's load has no clients a fault can crash`);
+    await control.crash(client);
+    return (fault as ClientFault).for === undefined ? undefined : () => control.revive!(client);
   }
   const name = (fault as ServiceFault).service;
   const svc = targets.services.get(name);

@@ -54,17 +54,29 @@ export interface ServiceFaultKinds {
   restart: true;
 }
 
+/** Faults of the load's own clients, carried out by the workload's driver. */
+export interface ClientFaultKinds {
+  /**
+   * The client dies on the spot, like a crashed process: its connection is cut without a goodbye
+   * and whatever it held in memory is gone. With `for`, a new client takes its place when the
+   * window ends.
+   */
+  crash: true;
+}
+
 type OneOf<K> = { [P in keyof K]: { [Q in P]: K[P] } & { [Q in Exclude<keyof K, P>]?: never } }[keyof K];
 
 export type LinkFault = LinkFaultBase & OneOf<LinkFaultKinds>;
 export type ServiceFault = FaultTiming & { /** The service, e.g. `service`, `backend-2`. */ service: string } & OneOf<ServiceFaultKinds>;
+export type ClientFault = FaultTiming & { /** One of the workload's clients, e.g. `consumer-1`. */ client: string } & OneOf<ClientFaultKinds>;
 
 /** A fault on the timeline: exactly one kind key (`latency`, `down`, `kill`, `pause`, …). */
-export type Fault = LinkFault | ServiceFault;
+export type Fault = LinkFault | ServiceFault | ClientFault;
 
 export const linkFaultKinds = ['latency', 'bandwidth', 'timeout', 'reset_peer', 'slow_close', 'slicer', 'limit_data', 'down'] as const satisfies readonly (keyof LinkFaultKinds)[];
 export const serviceFaultKinds = ['kill', 'pause', 'restart'] as const satisfies readonly (keyof ServiceFaultKinds)[];
-export type FaultKind = (typeof linkFaultKinds)[number] | (typeof serviceFaultKinds)[number];
+export const clientFaultKinds = ['crash'] as const satisfies readonly (keyof ClientFaultKinds)[];
+export type FaultKind = (typeof linkFaultKinds)[number] | (typeof serviceFaultKinds)[number] | (typeof clientFaultKinds)[number];
 
 const ms = z.number().min(0).max(3_600_000);
 const signals = ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGABRT'] as const;
@@ -81,9 +93,10 @@ const kindSchemas = {
   kill: z.enum(signals),
   pause: z.literal(true),
   restart: z.literal(true),
+  crash: z.literal(true),
 } satisfies Record<FaultKind, z.ZodType>;
 
-const allKinds = [...linkFaultKinds, ...serviceFaultKinds] as const;
+const allKinds = [...linkFaultKinds, ...serviceFaultKinds, ...clientFaultKinds] as const;
 
 /** The schema of one fault: the timing fields, the target field its kind needs, exactly one kind. */
 export const faultSchema = z
@@ -94,6 +107,7 @@ export const faultSchema = z
     designs: z.array(z.string()).min(1).optional(),
     link: z.string().optional(),
     service: z.string().optional(),
+    client: z.string().optional(),
     direction: z.enum(['upstream', 'downstream', 'both']).optional(),
     toxicity: z.number().min(0).max(1).optional(),
     ...Object.fromEntries(allKinds.map((k) => [k, kindSchemas[k].optional()])),
@@ -109,12 +123,13 @@ export const faultSchema = z
       return;
     }
     const kind = kinds[0]!;
-    const onLink = (linkFaultKinds as readonly string[]).includes(kind);
-    if (onLink && f.link === undefined) issue('link', `a ${kind} fault acts on a link: give link, e.g. 'client->service'`);
-    if (!onLink && f.service === undefined) issue('service', `a ${kind} fault acts on a service: give service, e.g. 'service'`);
-    if (onLink && f.service !== undefined) issue('service', `a ${kind} fault acts on a link, not a service`);
-    if (!onLink && f.link !== undefined) issue('link', `a ${kind} fault acts on a service, not a link`);
-    if (!onLink && (f.direction !== undefined || f.toxicity !== undefined)) issue(f.direction !== undefined ? 'direction' : 'toxicity', `direction and toxicity belong to link faults, not ${kind}`);
+    const acts: 'link' | 'service' | 'client' = (linkFaultKinds as readonly string[]).includes(kind) ? 'link' : (serviceFaultKinds as readonly string[]).includes(kind) ? 'service' : 'client';
+    const example = { link: "'client->service'", service: "'service'", client: "'consumer-1'" };
+    if (f[acts] === undefined) issue(acts, `a ${kind} fault acts on a ${acts}: give ${acts}, e.g. ${example[acts]}`);
+    for (const other of (['link', 'service', 'client'] as const).filter((x) => x !== acts)) {
+      if (f[other] !== undefined) issue(other, `a ${kind} fault acts on a ${acts}, not a ${other}`);
+    }
+    if (acts !== 'link' && (f.direction !== undefined || f.toxicity !== undefined)) issue(f.direction !== undefined ? 'direction' : 'toxicity', `direction and toxicity belong to link faults, not ${kind}`);
     if (kind === 'down' && (f.direction !== undefined || f.toxicity !== undefined)) issue('direction', 'a down link has no direction or toxicity');
     if (kind === 'restart' && f.for !== undefined) issue('for', 'a restart is instant: remove for (or use kill with for to keep it down a while)');
   });

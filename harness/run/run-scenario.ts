@@ -287,7 +287,7 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     const drainMs = kind.drainMs?.(scenario.workload) ?? 0;
     driver = kind.adapters[plan.protocol]!.create(scenario.workload, { entry: up.entry, client: plan.client, sink, warmupMs: opts.warmupMs, endMs, drainMs });
     await driver.prepare?.();
-    timeline = new FaultTimeline(faults, { links: up.links, services: up.started }, windowStartMs, (err) => faultFailed.abort(err));
+    timeline = new FaultTimeline(faults, { links: up.links, services: up.started, clients: driver }, windowStartMs, (err) => faultFailed.abort(err));
     base.faults = timeline.records;
     sampler = new ResourceSampler(up.started);
     env.startToFirstRequestMs ??= Math.round(performance.now());

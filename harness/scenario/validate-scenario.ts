@@ -137,7 +137,8 @@ export function validateScenario(input: unknown, known: Registries = registries)
 
   const faults = top.success ? ((raw.faults ?? []) as Fault[]) : [];
   const durationMs = typeof raw.duration === 'string' ? parseDuration(raw.duration) : undefined;
-  checkFaults(faults, Object.keys(designs), topologies, problems);
+  const clients = driver && workload && driver.workload.safeParse(workload).success ? (driver.clients?.(workload) ?? []) : [];
+  checkFaults(faults, Object.keys(designs), topologies, driver ? String(workload!.kind) : undefined, clients, problems);
   if (durationMs !== undefined) problems.push(...checkTimeline(faults, durationMs, 'duration'));
   const sla = driver ? parseSlaRules(Array.isArray(raw.sla) ? raw.sla : [], faults.map((f) => f.name), buildRegistry(driver), problems) : [];
   if (problems.length > 0 || !top.success || !driver) return { ok: false, problems };
@@ -181,12 +182,15 @@ function planDesign(name: string, design: { target?: unknown; protocol?: unknown
   return { protocol, entry: topology.entries.find((e) => e.protocol === protocol)!, client: parsed.data as Record<string, unknown> };
 }
 
-/** Fault names are unique; each names designs, links and services that exist where it applies. */
-function checkFaults(faults: readonly Fault[], designNames: string[], topologies: Record<string, Topology>, problems: Problem[]): void {
+/** Fault names are unique; each names designs, links and services that exist where it applies, and clients its workload has. */
+function checkFaults(faults: readonly Fault[], designNames: string[], topologies: Record<string, Topology>, workloadKind: string | undefined, clients: readonly string[], problems: Problem[]): void {
   const seen = new Set<string>();
   faults.forEach((f, i) => {
     if (seen.has(f.name)) problems.push({ path: `faults[${i}].name`, message: `another fault is already named '${f.name}'; fault names must be unique` });
     seen.add(f.name);
+    if ('client' in f && f.client !== undefined && workloadKind !== undefined && !clients.includes(f.client)) {
+      problems.push({ path: `faults[${i}].client`, message: clients.length === 0 ? `the ${workloadKind} workload has no clients a fault can crash` : `the ${workloadKind} workload has no client '${f.client}'; its clients: ${oneOf(clients)}` });
+    }
     for (const d of f.designs ?? []) {
       if (!designNames.includes(d)) problems.push({ path: `faults[${i}].designs`, message: `unknown design '${d}'; designs: ${oneOf(designNames)}` });
     }
