@@ -1,3 +1,4 @@
+import { faultSubject } from '../harness/result/result.ts';
 import { formatLatency, formatValue } from '../harness/result/format.ts';
 import type { DesignResult, FaultRecord, RunResult } from '../harness/result/result.ts';
 import { designCharts, runDistribution } from './charts/report-charts.ts';
@@ -131,7 +132,7 @@ function faultTable(faults: readonly FaultRecord[]): string {
   const rows = faults.map((f) => [
     escapeHtml(f.name),
     escapeHtml(f.kind),
-    escapeHtml(f.link ?? f.service ?? ''),
+    escapeHtml(faultSubject(f)),
     escapeHtml(`${s(f.atMs)}${f.forMs === undefined ? ' → end' : ` for ${s(f.forMs)}`}`),
     escapeHtml(s(f.appliedAtMs)),
     escapeHtml(s(f.removedAtMs)),

@@ -1,3 +1,4 @@
+import { faultSubject } from '../harness/result/result.ts';
 import type { DesignResult, RunResult, SecondStats, Wording } from '../harness/result/result.ts';
 import { formatLatency } from '../harness/result/format.ts';
 import { checkValueText, counterText, formatGauge, gaugeUnit, metricNames } from './named-metrics.ts';
@@ -85,7 +86,7 @@ function designBlock(result: RunResult, d: DesignResult, color: boolean): string
   if (d.drain && !d.drain.complete) lines.push(`  drain did not finish: stopped at its ${d.drain.deadlineMs} ms deadline`);
   for (const f of d.faults) {
     const when = f.appliedAtMs === undefined ? 'not applied' : `${(f.appliedAtMs / 1000).toFixed(1)}s–${f.removedAtMs === undefined ? 'end' : `${(f.removedAtMs / 1000).toFixed(1)}s`}`;
-    lines.push(`  fault ${f.name}: ${f.kind} on ${f.link ?? f.service}, ${when}${f.error ? ` (${f.error})` : ''}`);
+    lines.push(`  fault ${f.name}: ${f.kind} on ${faultSubject(f)}, ${when}${f.error ? ` (${f.error})` : ''}`);
   }
   lines.push(...trialLines(d).map((line) => `  ${line}`));
   for (const v of d.sla) lines.push(`  ${paint(v.pass, v.pass ? 'PASS' : 'FAIL')}  ${v.line.padEnd(28)} measured ${v.measuredText}${v.trials ? ` (${slaTrialText(v)})` : ''}`);

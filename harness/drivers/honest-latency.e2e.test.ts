@@ -3,7 +3,7 @@ import { httpServiceSpec } from '../../targets/http-service/http-service.ts';
 import { decodeHistogram } from '../metrics/histogram.ts';
 import { LocalRuntime } from '../runtime/local-runtime.ts';
 import type { StartedService } from '../runtime/runtime.ts';
-import { driveHttp } from '../testing/drive-http.ts';
+import { driveHttp } from '../testing/drive.ts';
 import { processesOfRun } from '../testing/processes.ts';
 import { http, type HttpWorkload } from './http-workload.ts';
 

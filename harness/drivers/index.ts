@@ -1,5 +1,6 @@
 import type { DriverDefinition } from './driver.ts';
 import { httpDriver } from './http-driver.ts';
+import { messagingDriver } from './messaging/messaging-driver.ts';
 
 // Each entry keeps its own workload type; the registry only checks that every entry is a driver.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -8,4 +9,5 @@ export type AnyDriver = DriverDefinition<any>;
 /** Every workload kind, by the workload's `kind`. Adding one: its file, its test, one line here, one README row. */
 export const drivers = {
   http: httpDriver,
+  messaging: messagingDriver,
 } satisfies Record<string, AnyDriver>;

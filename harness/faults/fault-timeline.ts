@@ -1,3 +1,4 @@
+import { faultSubject } from '../result/result.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError } from '../errors.ts';
 import type { FaultRecord } from '../result/result.ts';
@@ -6,7 +7,7 @@ import { applyFault, type FaultTargets, type Remover } from './apply-fault.ts';
 import { faultKind, type Fault } from './fault-spec.ts';
 
 function settings(f: Fault): Record<string, unknown> {
-  const { name: _n, at: _a, for: _f, designs: _d, link: _l, service: _s, ...rest } = f as Fault & { link?: string; service?: string };
+  const { name: _n, at: _a, for: _f, designs: _d, link: _l, service: _s, client: _c, ...rest } = f as Fault & { link?: string; service?: string; client?: string };
   return rest;
 }
 
@@ -35,11 +36,13 @@ export class FaultTimeline {
       const forMs = f.for === undefined ? undefined : parseDuration(f.for)!;
       const link = 'link' in f ? f.link : undefined;
       const service = 'service' in f ? f.service : undefined;
+      const client = 'client' in f ? f.client : undefined;
       return {
         name: f.name,
         kind: faultKind(f),
         ...(link !== undefined ? { link } : {}),
         ...(service !== undefined ? { service } : {}),
+        ...(client !== undefined ? { client } : {}),
         settings: settings(f),
         atMs: parseDuration(f.at)!,
         ...(forMs !== undefined ? { forMs } : {}),
@@ -54,7 +57,7 @@ export class FaultTimeline {
   private fail(rec: FaultRecord, what: 'apply' | 'remove', err: unknown): void {
     const why = err instanceof Error ? err.message : String(err);
     rec.error = `failed to ${what}: ${why}`;
-    this.onFailure(new FaultlineError('fault', `fault '${rec.name}' (${rec.kind} on ${rec.link ?? rec.service}) failed to ${what} at ${(this.now() / 1000).toFixed(1)}s: ${why}`, {
+    this.onFailure(new FaultlineError('fault', `fault '${rec.name}' (${rec.kind} on ${faultSubject(rec)}) failed to ${what} at ${(this.now() / 1000).toFixed(1)}s: ${why}`, {
       hint: 'check that the link or service exists in every design the fault applies to, and that the service is running at that time',
       cause: err,
     }));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { http, httpService, nodeCluster } from '../index.ts';
+import { http, httpService, messaging, nodeCluster } from '../index.ts';
+import { rabbitmq } from '../../targets/index.ts';
 import { validateScenario } from '../scenario/validate-scenario.ts';
 
 const base = {
@@ -70,6 +71,18 @@ describe('fault validation', () => {
     expect(p['faults[4].kill']).toBeDefined();
     expect(p['faults[5].at']).toMatch(/expected a duration/);
     expect(p['faults[5].latency.wobble']).toMatch(/unknown field/);
+  });
+
+  it("crashes only clients the workload has, and only with a client named", () => {
+    const crash = (client: string) => ({ name: 'c', at: '1s', for: '1s', client, crash: true });
+    const onMessaging = (faults: object[]) => {
+      const r = validateScenario({ ...base, designs: { broker: rabbitmq() }, workload: messaging({ model: 'open', rate: 10, consumers: 2 }), faults });
+      return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(onMessaging([crash('consumer-2')])).toEqual([]);
+    expect(onMessaging([crash('consumer-3')])).toEqual(["faults[0].client: the messaging workload has no client 'consumer-3'; its clients: 'consumer-1', 'consumer-2'"]);
+    expect(onMessaging([{ name: 'c', at: '1s', service: 'rabbitmq', crash: true }])).toEqual(["faults[0].client: a crash fault acts on a client: give client, e.g. 'consumer-1'", 'faults[0].service: a crash fault acts on a client, not a service']);
+    expect(problems({ faults: [crash('consumer-1')] })['faults[0].client']).toBe('the http workload has no clients a fault can crash');
   });
 
   it('keeps faults inside the window and their names unique', () => {

@@ -305,11 +305,12 @@ export interface ResourceSummary {
 
 export interface FaultRecord {
   name: string;
-  /** `latency`, `bandwidth`, `timeout`, `reset_peer`, `slow_close`, `slicer`, `limit_data`, `down`, `kill`, `pause`, `restart`. */
+  /** `latency`, `bandwidth`, `timeout`, `reset_peer`, `slow_close`, `slicer`, `limit_data`, `down`, `kill`, `pause`, `restart`, `crash`. */
   kind: string;
-  /** The link or service it acts on. */
+  /** The link, service or client (one of the load's own) it acts on. */
   link?: string;
   service?: string;
+  client?: string;
   /** The fault's settings as given in the scenario. */
   settings: Record<string, unknown>;
   /** Planned start and length, ms from the start of the measured window; `forMs` absent = until the end. */
@@ -320,6 +321,11 @@ export interface FaultRecord {
   removedAtMs?: number;
   /** Set when applying or removing it failed. */
   error?: string;
+}
+
+/** What a fault acts on, as reports name it: its link, service or client. */
+export function faultSubject(f: Pick<FaultRecord, 'link' | 'service' | 'client'>): string {
+  return f.link ?? f.service ?? f.client ?? '';
 }
 
 /** What a metric's value is measured in (`bytes`: resident memory). */

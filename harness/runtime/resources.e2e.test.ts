@@ -3,7 +3,7 @@ import { httpServiceSpec } from '../../targets/http-service/http-service.ts';
 import { http } from '../drivers/http-workload.ts';
 import { ResourceSampler } from '../metrics/resource-sampler.ts';
 import { LOAD_GENERATOR } from '../result/result.ts';
-import { driveHttp } from '../testing/drive-http.ts';
+import { driveHttp } from '../testing/drive.ts';
 import { processesOfRun } from '../testing/processes.ts';
 import { buildImages, localImages } from '../tooling/docker/build-images.ts';
 import { engineUnavailableReason, startEngine, stopEngine, type EngineHandle } from '../tooling/docker/engine.ts';

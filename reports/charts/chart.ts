@@ -1,3 +1,4 @@
+import { faultSubject } from '../../harness/result/result.ts';
 import type { TopLevelSpec } from 'vega-lite';
 import type { DesignResult, FaultRecord, RunResult } from '../../harness/result/result.ts';
 
@@ -85,7 +86,7 @@ export function faultBands(faults: readonly FaultRecord[], seconds: number): Fau
     .map((f) => ({
       name: f.name,
       kind: f.kind,
-      target: f.link ?? f.service ?? '',
+      target: faultSubject(f),
       from: f.appliedAtMs / 1000,
       to: Math.min(seconds, Math.max(f.appliedAtMs / 1000, (f.removedAtMs ?? seconds * 1000) / 1000)),
     }));

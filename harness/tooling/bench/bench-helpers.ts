@@ -4,7 +4,7 @@ import { formatLatency } from '../../result/format.ts';
 import type { Endpoint, Runtime, StartedService } from '../../runtime/runtime.ts';
 import type { Topology } from '../../runtime/service-spec.ts';
 import { Wait } from '../../runtime/wait.ts';
-import { driveHttp } from '../../testing/drive-http.ts';
+import { driveHttp } from '../../testing/drive.ts';
 
 /** nginx answering every request with a fixed 2-byte body, one worker, no access log. */
 export const staticNginx = nginxService('nginx-static', 'bench', Wait.forHttp('/'), (ctx) =>

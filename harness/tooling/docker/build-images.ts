@@ -1,8 +1,8 @@
 // Builds the docker runtime's images without a container registry, for machines (CI, this
 // one) that cannot pull: a Debian base from debootstrap + `docker import`, then node (the host's
-// own Node binary copied in), haproxy and nginx (Debian's packages, apt inside the build) and
-// toxiproxy (the binary the set-up built with `go install`). Idempotent: a tag that exists is
-// kept. Point the runtime at them with `localImages` (FAULTLINE_IMAGE_<KEY> variables).
+// own Node binary copied in), haproxy, nginx and rabbitmq (Debian's packages, apt inside the
+// build) and toxiproxy (the binary the set-up built with `go install`). Idempotent: a tag that
+// exists is kept. Point the runtime at them with `localImages` (FAULTLINE_IMAGE_<KEY> variables).
 //   node harness/tooling/docker/build-images.ts
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ export const localImages = {
   node: 'faultline-local/node:22',
   haproxy: 'faultline-local/haproxy:2.6',
   nginx: 'faultline-local/nginx:1.22',
+  rabbitmq: 'faultline-local/rabbitmq:3.10',
   toxiproxy: 'faultline-local/toxiproxy:2.12.0',
 } as const satisfies Partial<Record<ImageKey, string>>;
 
@@ -101,6 +102,10 @@ export function buildImages(): void {
   build(localImages.node, `FROM ${BASE}\nCOPY node /usr/local/bin/node\n`, { node: process.execPath });
   build(localImages.haproxy, `FROM ${BASE}\n${apt('haproxy')}`);
   build(localImages.nginx, `FROM ${BASE}\n${apt('nginx')}`);
+  // The official image's layout where it matters: the real server script (not Debian's
+  // /usr/sbin wrapper, which switches users) as `rabbitmq-server` on PATH. The imported base
+  // has no PATH of its own to extend.
+  build(localImages.rabbitmq, `FROM ${BASE}\n${apt('rabbitmq-server')}ENV PATH=/usr/lib/rabbitmq/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n`);
   const toxiproxy = findGoTool(goTools.find((t) => t.command === 'toxiproxy-server')!);
   if (!toxiproxy) throw new Error("toxiproxy-server not found: run 'npm run setup' first");
   // The same layout as the official image: the server at /toxiproxy.

@@ -1,0 +1,388 @@
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
+import { z } from 'zod';
+import type { Endpoint } from '../../base/endpoint.ts';
+import type { Adapter } from '../driver.ts';
+import { classifyError } from '../transport-errors.ts';
+import { MessagingLoad, type BrokerSession, type ConsumerLink, type Delivery, type ProducerLink } from './messaging-load.ts';
+import type { MessagingWorkload } from './messaging-workload.ts';
+
+/** Client settings of a design the messaging workload reaches over AMQP 0-9-1 (RabbitMQ). */
+export interface AmqpClientOptions {
+  /** Exchange type the producers publish to; every consumer shares one queue bound to it. Default `direct`. */
+  exchange: 'direct' | 'fanout' | 'topic';
+  /** `classic` or `quorum` (replicated, always durable). Default `classic`. */
+  queue: 'classic' | 'quorum';
+  /** The queue survives a broker restart. Default: true for quorum queues, false for classic ones. */
+  durable?: boolean;
+  /** Messages are written to disk (delivery mode 2). Default false. */
+  persistent: boolean;
+  /** Publisher confirms: `none` (a publish counts once written to the connection), `each` (one at a time), or `window` (up to `confirmWindow` unconfirmed per producer). Default `none`. */
+  confirms: 'none' | 'each' | 'window';
+  /** Unconfirmed publishes per producer with `confirms: 'window'`. Default 100. */
+  confirmWindow: number;
+  /** `auto`: the broker forgets a message once sent (at most once); `manual`: the consumer acknowledges it after processing (at least once). Default `manual`. */
+  ack: 'auto' | 'manual';
+  /** Unacknowledged deliveries per consumer with manual acks (0: no limit). Default 100. */
+  prefetch: number;
+  /** Classic queues only: keep messages on disk rather than in memory (`x-queue-mode: lazy`). Default false. */
+  lazy: boolean;
+  /** Queue length limit (`x-max-length`); with it, `overflow` says what happens beyond it. */
+  maxLength?: number;
+  /** `drop-head` (the oldest go: lost) or `reject-publish` (new publishes are nacked). Default `drop-head`. */
+  overflow: 'drop-head' | 'reject-publish';
+  /** Heartbeat interval the client asks for (s): a silent broker is noticed after about two. Default 5. */
+  heartbeat: number;
+  /** Names of the exchange and the queue. Default `faultline`. */
+  name: string;
+}
+
+const amqpClientSchema = z.strictObject({
+  exchange: z.enum(['direct', 'fanout', 'topic']).default('direct'),
+  queue: z.enum(['classic', 'quorum']).default('classic'),
+  durable: z.boolean().optional(),
+  persistent: z.boolean().default(false),
+  confirms: z.enum(['none', 'each', 'window']).default('none'),
+  confirmWindow: z.number().int().positive().max(100_000).default(100),
+  ack: z.enum(['auto', 'manual']).default('manual'),
+  prefetch: z.number().int().min(0).max(65_535).default(100),
+  lazy: z.boolean().default(false),
+  maxLength: z.number().int().positive().optional(),
+  overflow: z.enum(['drop-head', 'reject-publish']).default('drop-head'),
+  heartbeat: z.number().int().min(1).max(600).default(5),
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ., _ and -').default('faultline'),
+}).check((ctx) => {
+  const o = ctx.value;
+  const issue = (path: string, message: string) => ctx.issues.push({ code: 'custom', input: o, path: [path], message });
+  if (o.queue === 'quorum' && o.durable === false) issue('durable', 'quorum queues are always durable: remove durable: false or use a classic queue');
+  if (o.queue === 'quorum' && o.lazy) issue('lazy', 'lazy is a classic-queue mode: remove it for a quorum queue');
+  if (o.ack === 'auto' && o.prefetch !== 100) issue('prefetch', 'prefetch limits unacknowledged deliveries; with ack: auto the broker ignores it: remove it or use ack: manual');
+});
+
+/** A publish failure's error kind: the broker's nack, a closed channel, or the transport's kinds. */
+export function classifyAmqpError(err: unknown): string {
+  const message = (err as Error | undefined)?.message ?? '';
+  if (/nack/i.test(message)) return 'nack';
+  if (/channel closed|connection closed|channel ended|closed/i.test(message) && classifyError(err) === 'other') return 'reset';
+  return classifyError(err);
+}
+
+/** A failed connect is not tried again sooner than this (ms): a dead broker costs a few attempts a second, not one per message. */
+const RECONNECT_PAUSE_MS = 200;
+const CONNECT_TIMEOUT_MS = 5000;
+
+type Opened<C extends Channel> = { model: ChannelModel; ch: C; broken: boolean };
+
+/** Opens a connection and a channel, marking both broken when either fails or closes. */
+async function openChannel<C extends Channel>(url: string, heartbeat: number, make: (m: ChannelModel) => Promise<C>): Promise<Opened<C>> {
+  const model = await amqp.connect(url, { noDelay: true, timeout: CONNECT_TIMEOUT_MS, heartbeat } as Options.Connect & { noDelay: boolean; timeout: number });
+  let ch: C;
+  try {
+    ch = await make(model);
+  } catch (err) {
+    await model.close().catch(() => {});
+    throw err;
+  }
+  const opened: Opened<C> = { model, ch, broken: false };
+  const broke = (): void => {
+    opened.broken = true;
+  };
+  // Unhandled 'error' events would end the process; a broken connection is noticed at the next use.
+  model.on('error', broke);
+  model.on('close', broke);
+  ch.on('error', broke);
+  ch.on('close', broke);
+  return opened;
+}
+
+/** Closes a connection without waiting for a broker that may be gone. */
+function closeQuietly(o: Opened<Channel> | undefined): Promise<void> {
+  if (!o) return Promise.resolve();
+  return Promise.race([o.model.close().catch(() => {}), sleep(1000)]).then(() => {
+    socketOf(o.model)?.destroy();
+  });
+}
+
+function socketOf(model: ChannelModel): Socket | undefined {
+  return (model as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+}
+
+/** One confirm window: up to `size` publishes unconfirmed, the next waits for a slot. */
+class Window {
+  private used = 0;
+  private readonly waiters: (() => void)[] = [];
+  private readonly size: number;
+  constructor(size: number) {
+    this.size = size;
+  }
+  take(): Promise<void> | undefined {
+    if (this.used < this.size) {
+      this.used++;
+      return undefined;
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.used--;
+  }
+}
+
+class AmqpProducer implements ProducerLink {
+  private opened: Promise<Opened<Channel>> | undefined;
+  private failedAt = -Infinity;
+  private readonly window: Window | undefined;
+  /** Set while the channel's buffer is full: the next publish waits for it to drain. */
+  private drained: Promise<void> | undefined;
+  private closed = false;
+  private readonly s: AmqpSession;
+
+  constructor(s: AmqpSession) {
+    this.s = s;
+    const o = s.options;
+    this.window = o.confirms === 'none' ? undefined : new Window(o.confirms === 'each' ? 1 : o.confirmWindow);
+  }
+
+  private connection(): Promise<Opened<Channel>> {
+    const current = this.opened;
+    if (current) return current.then((o) => (o.broken ? this.reopen(current) : o), () => this.reopen(current));
+    return this.reopen(undefined);
+  }
+
+  private reopen(was: Promise<Opened<Channel>> | undefined): Promise<Opened<Channel>> {
+    // Publishes that found the same broken connection share one new one.
+    if (this.opened !== was) return this.opened!;
+    if (was) void was.then(closeQuietly, () => {});
+    if (this.closed) return Promise.reject(new Error('producer closed'));
+    const pause = this.failedAt + RECONNECT_PAUSE_MS - performance.now();
+    const confirms = this.s.options.confirms !== 'none';
+    this.opened = (pause > 0 ? sleep(pause) : Promise.resolve()).then(() =>
+      openChannel<Channel>(this.s.url, this.s.options.heartbeat, async (m) => {
+        const ch = confirms ? await m.createConfirmChannel() : await m.createChannel();
+        await this.s.declare(ch);
+        return ch;
+      }),
+    );
+    this.opened.catch(() => {
+      this.failedAt = performance.now();
+    });
+    return this.opened;
+  }
+
+  async ready(): Promise<void> {
+    await this.connection();
+  }
+
+  async publish(body: Buffer, key: number | undefined, handedOver: () => void): Promise<void> {
+    const wait = this.window?.take();
+    if (wait) await wait;
+    let holding = this.window !== undefined;
+    const release = (): void => {
+      if (holding) this.window!.release();
+      holding = false;
+    };
+    try {
+      const o = await this.connection();
+      while (this.drained) await this.drained;
+      const options = { persistent: this.s.options.persistent };
+      const routingKey = this.s.routingKey(key);
+      await new Promise<void>((resolve, reject) => {
+        const onConfirm = (err: unknown): void => {
+          release();
+          if (err) reject(err instanceof Error ? err : new Error(String(err)));
+          else resolve();
+        };
+        let ok: boolean;
+        if (this.window) ok = (o.ch as ConfirmChannel).publish(this.s.options.name, routingKey, body, options, onConfirm);
+        else ok = o.ch.publish(this.s.options.name, routingKey, body, options);
+        handedOver();
+        if (!ok) this.waitForDrain(o);
+        if (!this.window) resolve();
+      });
+    } finally {
+      release();
+    }
+  }
+
+  /** Respects back-pressure: later publishes wait until the channel drained (or closed). */
+  private waitForDrain(o: Opened<Channel>): void {
+    if (this.drained) return;
+    const ac = new AbortController();
+    this.drained = Promise.race([once(o.ch, 'drain', { signal: ac.signal }), once(o.ch, 'close', { signal: ac.signal })]).then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      ac.abort();
+      this.drained = undefined;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const o = await this.opened?.catch(() => undefined);
+    await closeQuietly(o);
+  }
+}
+
+/** Pause between a consumer's reconnect attempts after its connection broke (ms). */
+const RESUBSCRIBE_PAUSE_MS = 250;
+
+class AmqpConsumer implements ConsumerLink {
+  private opened: Opened<Channel> | undefined;
+  private stopped = false;
+  private readonly first: Promise<void>;
+  private readonly s: AmqpSession;
+  private readonly deliver: (d: Delivery) => void;
+
+  constructor(s: AmqpSession, deliver: (d: Delivery) => void) {
+    this.s = s;
+    this.deliver = deliver;
+    this.first = this.subscribe();
+    this.first.catch(() => {});
+  }
+
+  /** Connects and subscribes; when the connection breaks later, subscribes again until stopped. */
+  private async subscribe(): Promise<void> {
+    const o = this.s.options;
+    const opened = await openChannel<Channel>(this.s.url, o.heartbeat, async (m) => {
+      const ch = await m.createChannel();
+      await this.s.declare(ch);
+      if (o.ack === 'manual') await ch.prefetch(o.prefetch);
+      return ch;
+    });
+    if (this.stopped) {
+      await closeQuietly(opened);
+      return;
+    }
+    this.opened = opened;
+    const manual = o.ack === 'manual';
+    await opened.ch.consume(o.name, (msg) => {
+      if (!msg || this.stopped) return;
+      this.deliver({
+        body: msg.content,
+        ack: () => {
+          // An ack on a channel that broke is moot: the broker gives the message to someone again.
+          if (manual && !opened.broken && !this.stopped) opened.ch.ack(msg);
+        },
+      });
+    }, { noAck: !manual });
+    opened.model.once('close', () => void this.again());
+  }
+
+  private async again(): Promise<void> {
+    while (!this.stopped) {
+      await sleep(RESUBSCRIBE_PAUSE_MS);
+      if (this.stopped) return;
+      try {
+        await this.subscribe();
+        return;
+      } catch {
+        // The broker is still away: try again after the pause.
+      }
+    }
+  }
+
+  ready(): Promise<void> {
+    return this.first;
+  }
+
+  crash(): void {
+    this.stopped = true;
+    if (this.opened) socketOf(this.opened.model)?.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    await closeQuietly(this.opened);
+  }
+}
+
+/** One design's AMQP clients: the topology they declare, their producers and consumers. */
+class AmqpSession implements BrokerSession {
+  readonly url: string;
+  private admin: Promise<Opened<Channel>> | undefined;
+  readonly options: AmqpClientOptions;
+
+  constructor(endpoint: Endpoint, options: AmqpClientOptions) {
+    this.options = options;
+    this.url = `amqp://guest:guest@${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  }
+
+  /** Topic exchanges route by `m.<key>` (bound with `m.#`); direct ones by the queue's name; fanout ignores it. */
+  routingKey(key: number | undefined): string {
+    return this.options.exchange === 'topic' ? `m.${key ?? 0}` : this.options.name;
+  }
+
+  /**
+   * Declares the exchange, the queue and its binding (idempotent). Every client does it on each
+   * new connection, as applications do: a transient queue is gone after a broker restart, and a
+   * confirmed publish to an exchange with no queue bound would count as delivered.
+   */
+  async declare(ch: Channel): Promise<void> {
+    const o = this.options;
+    const durable = o.durable ?? o.queue === 'quorum';
+    await ch.assertExchange(o.name, o.exchange, { durable });
+    const args: Record<string, unknown> = { 'x-queue-type': o.queue };
+    if (o.lazy) args['x-queue-mode'] = 'lazy';
+    if (o.maxLength !== undefined) {
+      args['x-max-length'] = o.maxLength;
+      args['x-overflow'] = o.overflow;
+    }
+    await ch.assertQueue(o.name, { durable, arguments: args });
+    await ch.bindQueue(o.name, o.name, o.exchange === 'topic' ? 'm.#' : o.name);
+  }
+
+  async prepare(): Promise<void> {
+    const setup = await openChannel<Channel>(this.url, this.options.heartbeat, async (m) => {
+      const ch = await m.createChannel();
+      await this.declare(ch);
+      return ch;
+    });
+    await closeQuietly(setup);
+  }
+
+  producer(): ProducerLink {
+    return new AmqpProducer(this);
+  }
+
+  consumer(_name: string, deliver: (d: Delivery) => void): ConsumerLink {
+    return new AmqpConsumer(this, deliver);
+  }
+
+  /** Ready messages in the queue, asked on a connection of its own; undefined while the broker cannot answer. */
+  async waiting(): Promise<number | undefined> {
+    try {
+      if (!this.admin) {
+        this.admin = openChannel<Channel>(this.url, this.options.heartbeat, (m) => m.createChannel());
+        this.admin.catch(() => {});
+      }
+      const o = await this.admin;
+      if (o.broken) {
+        void closeQuietly(o);
+        this.admin = undefined;
+        return undefined;
+      }
+      const q = await o.ch.checkQueue(this.options.name);
+      return q.messageCount;
+    } catch {
+      const was = this.admin;
+      this.admin = undefined;
+      void was?.then(closeQuietly, () => {});
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    const o = await this.admin?.catch(() => undefined);
+    await closeQuietly(o);
+  }
+}
+
+/** The `amqp` adapter of the messaging workload (amqplib, Nagle off). */
+export const amqpAdapter: Adapter<MessagingWorkload, AmqpClientOptions> = {
+  client: amqpClientSchema as unknown as z.ZodType<AmqpClientOptions>,
+  create: (workload, ctx) => new MessagingLoad(workload, ctx, new AmqpSession(ctx.entry.endpoints[0]!, ctx.client), classifyAmqpError),
+};

@@ -1,0 +1,203 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { posix } from 'node:path';
+import amqp from 'amqplib';
+import { z } from 'zod';
+import type { Endpoint } from '../../harness/runtime/runtime.ts';
+import { Wait } from '../../harness/runtime/wait.ts';
+import { entryAt, type LocalContext, type LocalProcess, type ServiceSpec } from '../../harness/runtime/service-spec.ts';
+import type { TargetDefinition } from '../target.ts';
+
+export interface RabbitmqOptions {
+  /** Service name inside the design; default `rabbitmq`. */
+  name?: string;
+  /** Memory alarm threshold as a fraction of the machine's memory (0.1–0.9; `vm_memory_high_watermark.relative`). Default RabbitMQ's 0.4. */
+  memoryHighWatermark?: number;
+  /** Free disk space below which publishers are blocked (`disk_free_limit.absolute`): bytes, or a count with a unit such as `500MB` or `1GiB`. Default RabbitMQ's `50MB`. */
+  diskFreeLimit?: number | string;
+}
+
+const options = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and -').optional(),
+  memoryHighWatermark: z.number().min(0.1).max(0.9).optional(),
+  diskFreeLimit: z.union([
+    z.number().int().min(0),
+    z.string().regex(/^\d+(kB|MB|GB|KiB|MiB|GiB)?$/, 'bytes with an optional unit: kB, MB, GB, KiB, MiB or GiB, e.g. 500MB'),
+  ]).optional(),
+});
+
+/** The real server script of Debian's package (its /usr/sbin wrapper switches to the `rabbitmq` user). */
+const DEBIAN_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+const DEBIAN_LIB = '/usr/lib/rabbitmq/lib';
+/** Boot is CPU-bound, ~6 s on 2 idle cores; far longer while the machine is busy. */
+const READY_TIMEOUT_MS = 60_000;
+const PROBE_TIMEOUT_MS = 1_000;
+/** What the broker's default user logs in as; fine from loopback, and from anywhere once `loopback_users = none`. */
+export const GUEST = { username: 'guest', password: 'guest' } as const;
+
+/**
+ * The `rabbitmq.conf` for these options: only checked numbers and sizes reach it.
+ * `remoteGuest` lets `guest` log in from other addresses (the docker runtime, where the load and
+ * Toxiproxy reach the broker from outside its container).
+ */
+export function renderRabbitmqConfig(o: RabbitmqOptions, listen: { host: string; port: number }, remoteGuest = false): string {
+  return [
+    `listeners.tcp.default = ${listen.host}:${listen.port}`,
+    ...(o.memoryHighWatermark !== undefined ? [`vm_memory_high_watermark.relative = ${o.memoryHighWatermark}`] : []),
+    ...(o.diskFreeLimit !== undefined ? [`disk_free_limit.absolute = ${o.diskFreeLimit}`] : []),
+    ...(remoteGuest ? ['loopback_users = none'] : []),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Starts the broker with an epmd of its own, both inside the service's process group (or
+ * container), so a group kill, SIGSTOP or restart reaches both and nothing outlives a stop.
+ * Left to itself, Erlang starts `epmd -daemon`, which leaves the group (setsid) and keeps
+ * running after the node stops. Argument: the rabbitmq-server script to exec.
+ * Not in the group, by erts' design: erl_child_setup and the port programs it spawns
+ * (inet_gethost, the disk monitor's `sh`) each take a session of their own; they live on pipes
+ * from beam.smp and exit within milliseconds of it, even after a SIGKILL.
+ */
+const startScript = `set -eu
+cd "$HOME"
+# Erlang refuses a cookie others can read. A fresh one per start: nothing else joins this node.
+rm -f .erlang.cookie
+(umask 277 && printf '%s' "$FAULTLINE_ERLANG_COOKIE" > .erlang.cookie)
+epmd -port "$ERL_EPMD_PORT" -address 127.0.0.1 &
+epmd_pid=$!
+until epmd -port "$ERL_EPMD_PORT" -names >/dev/null 2>&1; do
+  kill -0 "$epmd_pid" 2>/dev/null || { echo "faultline: epmd did not start on port $ERL_EPMD_PORT" >&2; exit 1; }
+  sleep 0.02
+done
+exec "$1"
+`;
+
+/**
+ * The node's name, stable per service dir: mnesia keeps its data under the node name, so a
+ * restart in the same dir finds its durable queues and persistent messages again.
+ */
+export function rabbitmqNodeName(dir: string): string {
+  return `rabbit-${createHash('sha256').update(dir).digest('hex').slice(0, 10)}@localhost`;
+}
+
+function brokerEnv(ctx: LocalContext): Record<string, string> {
+  const at = (f: string) => posix.join(ctx.dir, f);
+  return {
+    HOME: ctx.dir,
+    FAULTLINE_ERLANG_COOKIE: randomBytes(20).toString('hex'),
+    RABBITMQ_NODENAME: rabbitmqNodeName(ctx.dir),
+    RABBITMQ_NODE_IP_ADDRESS: ctx.host,
+    RABBITMQ_NODE_PORT: String(ctx.ports.amqp),
+    RABBITMQ_DIST_PORT: String(ctx.ports.dist),
+    ERL_EPMD_PORT: String(ctx.ports.epmd),
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    RABBITMQ_MNESIA_BASE: at('mnesia'),
+    RABBITMQ_LOG_BASE: at('log'),
+    // The console: the runtime's log of the service, whose tail a failed start shows.
+    RABBITMQ_LOGS: '-',
+    RABBITMQ_CONFIG_FILE: at('rabbitmq.conf'),
+    // Neither the machine's /etc/rabbitmq (rabbitmq-env.conf, conf.d, advanced.config) nor an
+    // image's defaults: these paths stay empty.
+    RABBITMQ_CONFIG_FILES: at('conf.d/*.conf'),
+    RABBITMQ_CONF_ENV_FILE: at('rabbitmq-env.conf'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: at('advanced.config'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: at('enabled_plugins'),
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+    // Read by every `erl` the node starts, its own and the helper RabbitMQ runs to make sure an
+    // epmd is up: none of them may start a daemonized epmd.
+    ERL_ZFLAGS: '-start_epmd false',
+    ERL_CRASH_DUMP: at('erl_crash.dump'),
+  };
+}
+
+function brokerProcess(o: RabbitmqOptions, ctx: LocalContext, server: string, remoteGuest: boolean): LocalProcess {
+  return {
+    command: 'sh',
+    args: [posix.join(ctx.dir, 'rabbitmq-start.sh'), server],
+    env: brokerEnv(ctx),
+    files: {
+      'rabbitmq-start.sh': startScript,
+      'rabbitmq.conf': renderRabbitmqConfig(o, { host: ctx.host, port: ctx.ports.amqp! }, remoteGuest),
+      enabled_plugins: '[].\n',
+    },
+  };
+}
+
+/** `amqp://guest:guest@host:port` for an endpoint. */
+export function amqpUrl(ep: Endpoint): string {
+  return `amqp://${GUEST.username}:${GUEST.password}@${ep.host}:${ep.port}`;
+}
+
+/** A full AMQP handshake as guest, given up after a second; the broker opens its listener last in its boot. */
+async function amqpHandshake(ep: Endpoint, signal: AbortSignal): Promise<boolean> {
+  const pending = amqp.connect(amqpUrl(ep), { noDelay: true, timeout: PROBE_TIMEOUT_MS });
+  const giveUp = AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
+  const abandoned = new Promise<never>((_, reject) => {
+    if (giveUp.aborted) reject(new Error('aborted'));
+    giveUp.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+  });
+  try {
+    const conn = await Promise.race([pending, abandoned]);
+    await conn.close();
+    return true;
+  } catch {
+    // A handshake that completes after we gave up must not leave its connection open.
+    pending.then((c) => c.close(), () => {}).catch(() => {});
+    return false;
+  }
+}
+
+const parseRabbitmqVersion = (output: string) => /rabbitmq_server-(\d+\.\d+\.\d+)/.exec(output)?.[1];
+
+/** Debian's package has no version command (any argument to rabbitmq-server boots a node): its lib folder is named after the version. */
+function installedVersion(): string {
+  try {
+    return readdirSync(DEBIAN_LIB).map(parseRabbitmqVersion).find((v) => v !== undefined) ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * One RabbitMQ node on its own epmd, as a service spec. Ports: `amqp` (the load's), `epmd` and
+ * `dist` (Erlang distribution, loopback only). Its data survives a restart in the same dir.
+ */
+export function rabbitmqSpec(name = 'rabbitmq', o: RabbitmqOptions = {}): ServiceSpec {
+  return {
+    name,
+    target: 'rabbitmq',
+    ports: ['amqp', 'epmd', 'dist'],
+    protocols: { amqp: 'amqp' },
+    // SIGTERM reaches beam.smp (a graceful stop, ~1 s) and the script that waits for it.
+    stopSignal: 'SIGTERM',
+    local: (ctx) => brokerProcess(o, ctx, DEBIAN_SERVER, false),
+    // `rabbitmq-server` on PATH: /opt/rabbitmq/sbin in the official image, /usr/lib/rabbitmq/bin
+    // in the local one (build-images.ts). Both run it as root here, as the runtime replaces the
+    // official entrypoint (which would step down to the `rabbitmq` user).
+    container: (ctx) => ({ image: 'rabbitmq', ...brokerProcess(o, ctx, 'rabbitmq-server', true) }),
+    ready: Wait.forProbe('AMQP handshake', amqpHandshake, { port: 'amqp', timeoutMs: READY_TIMEOUT_MS }),
+    program: {
+      name: 'rabbitmq-server',
+      version: async () => installedVersion(),
+      // Asked inside a container through `sh`: the official image sets RABBITMQ_VERSION, Debian's package names its lib folder.
+      versionArgs: ['-c', `echo "rabbitmq_server-\${RABBITMQ_VERSION:-}"; ls ${DEBIAN_LIB} 2>/dev/null || true`],
+      parseVersion: parseRabbitmqVersion,
+    },
+  };
+}
+
+export const rabbitmqTarget: TargetDefinition<RabbitmqOptions> = {
+  name: 'rabbitmq',
+  description: 'one RabbitMQ broker node (AMQP 0-9-1) with its own epmd',
+  options,
+  topology: (o) => {
+    const name = o.name ?? 'rabbitmq';
+    return { services: [rabbitmqSpec(name, o)], entries: [entryAt('amqp', name, 'amqp')] };
+  },
+};
+
+/** A design of one RabbitMQ broker, e.g. `rabbitmq({ memoryHighWatermark: 0.2 })`. */
+export function rabbitmq(options: RabbitmqOptions = {}) {
+  return { target: 'rabbitmq', options } as const;
+}
