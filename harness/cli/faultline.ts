@@ -98,3 +98,12 @@ try {
   process.stderr.write(`${formatError(e)}\n`);
   process.exitCode = e instanceof FaultlineError ? e.exitCode : ExitCode.HarnessError;
 }
+
+// Everything faultline starts is stopped by now; a client library that still holds a timer or
+// a socket must not keep CI waiting. Say what lingered (so it can be fixed) and exit. The timer
+// is unref'd: a process that ends by itself never sees it.
+setTimeout(() => {
+  process.stderr.write(`faultline: finished, but something still held the process 5 s later (active: ${process.getActiveResourcesInfo().join(', ')}); exiting\n`);
+  process.exit();
+}, 5000).unref();
+

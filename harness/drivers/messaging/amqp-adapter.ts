@@ -240,8 +240,11 @@ class AmqpConsumer implements ConsumerLink {
   constructor(s: AmqpSession, deliver: (d: Delivery) => void) {
     this.s = s;
     this.deliver = deliver;
+    // A consumer that cannot subscribe yet (a broker still booting after a restart) keeps
+    // trying until it is closed, as a restarted consumer process would; `ready()` still reports
+    // the first attempt's failure.
     this.first = this.subscribe();
-    this.first.catch(() => {});
+    this.first.catch(() => void this.again());
   }
 
   /** Connects and subscribes; when the connection breaks later, subscribes again until stopped. */

@@ -295,7 +295,8 @@ export class MessagingLoad implements LoadDriver {
     if (!c.crashed || this.closed) return;
     c.crashed = false;
     this.subscribe(c);
-    await c.link!.ready();
+    // A broker that is away (restarting) does not stop the revival: the new consumer keeps trying.
+    await c.link!.ready().catch(() => {});
   }
 
   private consumerNamed(name: string): Consumer {

@@ -1,0 +1,69 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DesignResult, RunResult } from '../harness/result/result.ts';
+import { runCli } from '../harness/testing/cli.ts';
+import { processesOfRun } from '../harness/testing/processes.ts';
+
+describe('delivery-guarantees, short, on real RabbitMQ brokers', () => {
+  const runId = `dlg${process.pid}`;
+  let work: string;
+  let code: number | null;
+  let result: RunResult;
+  const design = (name: string): DesignResult => result.designs.find((d) => d.name === name)!;
+  const verdict = (d: DesignResult, line: string) => d.sla.find((v) => v.line === line);
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'faultline-delivery-test-'));
+    const out = join(work, 'out');
+    // 0.75: the restart still ends (a broker boots in 6–10 s) well before the overload and the crash.
+    ({ code } = await runCli(['run', 'delivery-guarantees', '--runtime', 'local', '--time-scale', '0.75', '--out', out], { env: { FAULTLINE_RUN_ID: runId } }).done);
+    result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as RunResult;
+  }, 400_000);
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('runs the three designs to the end on their own brokers, the restart and the crash applied, and leaves nothing running', async () => {
+    expect(result.designs.map((d) => [d.name, d.status])).toEqual([['at-most-once', 'completed'], ['at-least-once', 'completed'], ['quorum', 'completed']]);
+    for (const d of result.designs) {
+      expect(d.services.map((s) => [s.name, s.program])).toEqual([['rabbitmq', 'rabbitmq-server']]);
+      expect(d.entry?.endpoints[0]).toMatch(/^amqp:\/\/127\.0\.0\.1:\d+$/);
+      expect(d.faults.map((f) => [f.name, f.service ?? f.client, f.error])).toEqual([['broker-restart', 'rabbitmq', undefined], ['consumer-crash', 'consumer-1', undefined]]);
+      expect(d.faults[1]!.removedAtMs).toBeDefined();
+    }
+    expect(processesOfRun(runId)).toEqual([]);
+    expect((await readdir(join(work, 'out', 'history'))).sort()).toEqual(['at-least-once.jsonl', 'at-most-once.jsonl', 'quorum.jsonl']);
+  });
+
+  it('at most once loses messages and fails lost == 0; at least once and the quorum queue lose none and pass it', () => {
+    expect(code).toBe(1);
+    const amo = verdict(design('at-most-once'), 'lost == 0')!;
+    expect(amo.pass).toBe(false);
+    expect(amo.measured).toBeGreaterThan(0);
+    for (const name of ['at-least-once', 'quorum']) {
+      expect(verdict(design(name), 'lost == 0'), name).toMatchObject({ pass: true, measured: 0 });
+      expect(design(name).checks.lost?.value, name).toBe(0);
+    }
+  });
+
+  it('at least once pays with duplicates: the messages being processed when the consumer crashed come again', () => {
+    for (const name of ['at-least-once', 'quorum']) {
+      // The crash falls in the backlog, when both of the consumer's processing slots are busy:
+      // those two messages were begun and never acknowledged, so the broker hands them out again.
+      expect(design(name).checks.duplicated?.value, name).toBeGreaterThanOrEqual(2);
+      expect(design(name).checks.duplicated?.examples[0], name).toMatch(/^p\d#\d+ received again at /);
+    }
+    // Auto-ack: the broker forgets a message once it is sent, so nothing comes twice.
+    expect(design('at-most-once').checks.duplicated?.value).toBe(0);
+  });
+
+  it('records publish and end-to-end latency, the backlog each second, and which consumer took what', () => {
+    for (const d of result.designs) {
+      expect(Object.keys(d.distributions).sort(), d.name).toEqual(['e2e', 'publish_wait', 'send_lag']);
+      expect(d.gauges.backlog?.max, d.name).toBeGreaterThan(0);
+      expect(Object.keys(d.tallies.served_by ?? {}).sort(), d.name).toEqual(['consumer-1', 'consumer-2']);
+    }
+  });
+});
