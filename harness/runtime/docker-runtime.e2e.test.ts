@@ -79,6 +79,24 @@ describe.skipIf(unavailable !== undefined)('the docker runtime, through the real
     });
   });
 
+  it('runs delivery-guarantees (at-least-once) on a RabbitMQ container: a broker restart and a consumer crash, no message lost', async () => {
+    const runId = `dkm${process.pid}`;
+    const out = join(work, 'messaging');
+    const { code, stdout } = await runCli(['run', 'delivery-guarantees', '--design', 'at-least-once', '--time-scale', '0.75', '--runtime', 'docker', '--out', out], { env: { ...env, FAULTLINE_RUN_ID: runId } }).done;
+    expect(stdout).toMatch(/runtime docker/);
+    expect(code === 0 || code === 1).toBe(true);
+    const d = (await resultOf(out)).designs[0]!;
+    expect(d.status).toBe('completed');
+    expect(d.services.find((s) => s.name === 'rabbitmq')?.version).toMatch(/^3\.\d+\.\d+$/);
+    expect(d.faults.map((f) => [f.name, f.error])).toEqual([['broker-restart', undefined], ['consumer-crash', undefined]]);
+    // Confirms, a durable queue and persistent messages: nothing the broker confirmed is lost
+    // across the container's restart, and consumers carried on after it.
+    expect(d.checks.lost?.value).toBe(0);
+    expect(d.counters.consumed).toBeGreaterThan(0);
+    expect(d.sla.find((v) => v.line === 'lost == 0')?.pass).toBe(true);
+    expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+  }, 300_000);
+
   it('runs lb-algorithms (haproxy-leastconn) with kill and restart through the engine; least connections avoids the slow backend', async () => {
     const runId = `dkl${process.pid}`;
     const out = join(work, 'lb');

@@ -75,3 +75,24 @@ export async function startDirect(runtime: Runtime, topology: Topology): Promise
   const entry = started.get(first.service)!;
   return { url: entry.url(first.port), entry };
 }
+
+/**
+ * Before a measured run: waits, at most `quietWaitMs`, for a second in which other processes
+ * use no more than `busyCores` (`othersInASecond` measures one second and returns their cores),
+ * so the tools being compared are the load being measured.
+ */
+export async function waitQuiet(othersInASecond: () => Promise<number>, quietWaitMs: number, busyCores: number): Promise<void> {
+  const began = performance.now();
+  for (;;) {
+    const others = await othersInASecond();
+    const waited = Math.round((performance.now() - began) / 1000);
+    if (others <= busyCores) {
+      if (waited > 1) process.stderr.write(`  quiet after ${waited} s\n`);
+      return;
+    }
+    if (performance.now() - began >= quietWaitMs) {
+      process.stderr.write(`  waited ${waited} s; other processes still use ${others.toFixed(2)} cores: measuring anyway\n`);
+      return;
+    }
+  }
+}

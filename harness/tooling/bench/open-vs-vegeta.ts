@@ -13,7 +13,7 @@ import { findGoTool, goTools } from '../../base/go-tools.mjs';
 import { LATE_THRESHOLD_MS } from '../../drivers/pacer.ts';
 import { formatLatency } from '../../result/format.ts';
 import { LocalRuntime } from '../../runtime/local-runtime.ts';
-import { driveOpen } from './bench-helpers.ts';
+import { driveOpen, waitQuiet } from './bench-helpers.ts';
 
 const PATH = '/health';
 /** faultline's p50 may differ from vegeta's by this fraction of it plus P50_SLACK_US. */
@@ -135,24 +135,8 @@ async function withCpu<T>(work: () => Promise<T>): Promise<{ result: T; cpu: { o
   return { result, cpu: { ours, others: Math.max(0, (all1 - all0) / 100 / seconds - ours) } };
 }
 
-/**
- * Before each tool's drive: waits, at most `quietWaitMs`, for a second in which other processes
- * use no more than BUSY_CORES, so the generator and the target are the load being measured.
- */
-async function waitQuiet(): Promise<void> {
-  const began = performance.now();
-  for (;;) {
-    const { cpu } = await withCpu(() => sleep(1000));
-    const waited = Math.round((performance.now() - began) / 1000);
-    if (cpu.others <= BUSY_CORES) {
-      if (waited > 1) process.stderr.write(`  quiet after ${waited} s\n`);
-      return;
-    }
-    if (performance.now() - began >= quietWaitMs) {
-      process.stderr.write(`  waited ${waited} s; other processes still use ${cpu.others.toFixed(2)} cores: measuring anyway\n`);
-      return;
-    }
-  }
+function quiet(): Promise<void> {
+  return waitQuiet(async () => (await withCpu(() => sleep(1000))).cpu.others, quietWaitMs, BUSY_CORES);
 }
 
 interface Row {
@@ -198,7 +182,7 @@ try {
     const order = i % 2 === 0 ? (['vegeta', 'faultline'] as const) : (['faultline', 'vegeta'] as const);
     for (const tool of order) {
       process.stderr.write(`${rate} req/s: ${tool} (${warmupMs / 1000} s warm-up, ${durationMs / 1000} s measured)\n`);
-      if (quietWaitMs > 0) await waitQuiet();
+      if (quietWaitMs > 0) await quiet();
       rows.push(await tools[tool](rate));
     }
   }

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemPrograms } from './system-programs.mjs';
 import { cachedBinary, findGoTool, goTools } from '../../base/go-tools.mjs';
+import { findMavenTool, installMavenTool, mavenToolDir, mavenTools } from './maven-tools.mjs';
 import { dirname as dirOf } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -118,11 +119,30 @@ function ensureGoTools() {
   }
 }
 
+function ensureMavenTools() {
+  for (const tool of mavenTools) {
+    const found = findMavenTool(tool);
+    const coordinates = `${tool.groupId}:${tool.artifactId}:${tool.version}`;
+    if (found) {
+      say(`${tool.name} ${tool.version} found in ${mavenToolDir(tool)} (${tool.purpose})`);
+      continue;
+    }
+    if (!which('mvn')) {
+      say(`${tool.name} missing and Maven is not installed: install Maven (Debian: maven), then run 'npm run setup' again (it fetches ${coordinates})`);
+      continue;
+    }
+    installMavenTool(tool, say);
+    say(`installed ${tool.name} ${tool.version} (${coordinates} and its dependencies) in ${mavenToolDir(tool)}`);
+    if (!which('java')) say(`java is not on PATH: ${tool.name} needs a Java runtime (17 or later) to run`);
+  }
+}
+
 try {
   ensureNode();
   ensureNpmDependencies();
   ensureSystemPrograms();
   ensureGoTools();
+  ensureMavenTools();
   say('done');
 } catch (err) {
   process.stderr.write(`setup failed: ${err instanceof Error ? err.message : String(err)}\n`);
