@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { systemPrograms } from '../tooling/setup/system-programs.mjs';
 import { findGoTool, goTools } from '../base/go-tools.mjs';
 import { ExitCode } from '../errors.ts';
@@ -7,7 +8,9 @@ import { leftovers, removeLeftovers } from '../runtime/docker-leftovers.ts';
 
 const NODE_MIN: [number, number] = [22, 19];
 
-function programVersion(command: string, args: string[]): string | undefined {
+function programVersion(command: string, args: string[] | null): string | undefined {
+  // A program that cannot be asked without starting it is only looked for.
+  if (args === null) return existsSync(command) ? 'found' : undefined;
   const r = spawnSync(command, args, { encoding: 'utf8' });
   if (r.error) return undefined;
   const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] ?? '';

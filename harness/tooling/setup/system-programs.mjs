@@ -1,12 +1,16 @@
 // The system programs faultline's local runtime, tests and benchmarks run, with the Debian
 // package that provides each. `faultline doctor` and the set-up both read this one list.
 
-/** @type {ReadonlyArray<{ command: string, debianPackage: string, purpose: string, versionArgs: string[] }>} */
+/**
+ * `versionArgs: null`: the program must not be run to ask its version (it would start serving);
+ * found is all `faultline doctor` says of it.
+ * @type {ReadonlyArray<{ command: string, debianPackage: string, purpose: string, versionArgs: string[] | null }>}
+ */
 export const systemPrograms = [
   { command: 'haproxy', debianPackage: 'haproxy', purpose: 'haproxy targets (load balancer designs)', versionArgs: ['-v'] },
   { command: 'nginx', debianPackage: 'nginx', purpose: 'nginx targets; the driver benchmark', versionArgs: ['-v'] },
-  // rabbitmq-server has no version flag: any argument boots a node. Its version is in its lib folder's name.
-  { command: '/usr/lib/rabbitmq/bin/rabbitmq-server', debianPackage: 'rabbitmq-server', purpose: 'rabbitmq targets (messaging designs)', versionArgs: [] },
+  // rabbitmq-server has no version flag: run with or without arguments, it boots a node.
+  { command: '/usr/lib/rabbitmq/bin/rabbitmq-server', debianPackage: 'rabbitmq-server', purpose: 'rabbitmq targets (messaging designs)', versionArgs: null },
   { command: 'wrk', debianPackage: 'wrk', purpose: 'the driver benchmark (reference load generator)', versionArgs: ['--version'] },
   { command: '/usr/bin/time', debianPackage: 'time', purpose: "the driver benchmark (wrk's own CPU time)", versionArgs: ['--version'] },
   { command: 'dockerd', debianPackage: 'docker.io', purpose: 'the docker runtime and its tests (an engine faultline starts when none answers)', versionArgs: ['--version'] },
