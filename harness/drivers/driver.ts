@@ -47,12 +47,19 @@ export interface DriverContext<C> {
   client: C;
   /** Where everything is recorded. */
   sink: MetricSink;
-  /** Warm-up length before the measured window (ms): open-model ramps start after it. */
-  warmupMs: number;
-  /** When the measured window ends, on the performance.now() clock; no send is due after it. */
-  endMs: number;
   /** The drain's deadline (ms) once sending stopped. */
   drainMs: number;
+}
+
+/**
+ * When a design's load runs, on the performance.now() clock, known once its driver is prepared
+ * (connecting, declaring queues or creating topics never eats into the warm-up or the window).
+ */
+export interface RunWindow {
+  /** The measured window opens: warm-up runs from `start()` until then, and open-model ramps start here. */
+  windowStartMs: number;
+  /** The window ends; no send is due after it. */
+  endMs: number;
 }
 
 /** One design's load generator, created by an adapter for the design's protocol. */
@@ -64,8 +71,8 @@ export interface LoadDriver {
   readonly targetRate?: number;
   /** Opens connections, declares queues, subscribes consumers: whatever must exist before the first send. Optional. */
   prepare?(): Promise<void>;
-  /** Begins sending; returns at once. Sending stops by itself at `endMs`. */
-  start(): void;
+  /** Begins sending (warm-up first); returns at once. Sending stops by itself at the window's end. */
+  start(window: RunWindow): void;
   /** Stops sending and resolves when operations in flight have finished (bounded by their timeout). */
   stop(): Promise<void>;
   /**

@@ -31,7 +31,7 @@ describe('classifyError', () => {
 describe('the http adapter', () => {
   it('refuses pipelining on the raw engine instead of ignoring it', () => {
     const sink = new MetricSink({ windowStartMs: 0, lateThresholdMs: 10 });
-    const create = () => httpDriver.adapters.http!.create(http({ model: 'closed', connections: 2, path: '/', engine: 'raw' }), { entry: { protocol: 'http', endpoints: [{ host: '127.0.0.1', port: 9 }] }, client: { pipelining: 4 }, sink, warmupMs: 0, endMs: 0, drainMs: 0 });
+    const create = () => httpDriver.adapters.http!.create(http({ model: 'closed', connections: 2, path: '/', engine: 'raw' }), { entry: { protocol: 'http', endpoints: [{ host: '127.0.0.1', port: 9 }] }, client: { pipelining: 4 }, sink, drainMs: 0 });
     expect(create).toThrow(/engine 'raw' sends one request at a time on each connection; this design asks for pipelining 4/);
     sink.destroy();
   });

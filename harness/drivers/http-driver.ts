@@ -6,7 +6,7 @@ import { endpointText } from '../base/endpoint.ts';
 import { FaultlineError } from '../errors.ts';
 import { keyRemapChecker } from '../checkers/key-remap.ts';
 import type { MetricSink } from '../metrics/sink.ts';
-import { SHARE_TALLY, type Adapter, type DriverContext, type DriverDefinition, type LoadDriver } from './driver.ts';
+import { SHARE_TALLY, type Adapter, type DriverContext, type DriverDefinition, type LoadDriver, type RunWindow } from './driver.ts';
 import { httpWorkloadSchema, normalizeRequests, type HttpWorkload, type NormalizedRequest } from './http-workload.ts';
 import { ClosedLoops, OpenPacer, type SendOne } from './pacer.ts';
 import { RawHttpClient } from './raw-http.ts';
@@ -160,21 +160,21 @@ function createHttpDriver(workload: HttpWorkload, ctx: DriverContext<HttpClientO
       : new UndiciClient(url, connections, ctx.client, cycle, timeoutMs, ctx.sink);
   const boundMs = timeoutMs + 1000;
   if (workload.model === 'open') {
-    const pacer = new OpenPacer(workload, { warmupMs: ctx.warmupMs, endMs: ctx.endMs, sink: ctx.sink, send: client.send });
+    const pacer = new OpenPacer(workload, { sink: ctx.sink, send: client.send });
     return {
       model: 'open',
       connections,
       targetRate: pacer.targetRate,
-      start: () => pacer.start(),
+      start: (window) => pacer.start(window),
       stop: () => pacer.stop(boundMs),
       close: () => client.close(),
     };
   }
-  const loops = new ClosedLoops(connections, { endMs: ctx.endMs, sink: ctx.sink, send: client.send });
+  const loops = new ClosedLoops(connections, { sink: ctx.sink, send: client.send });
   return {
     model: 'closed',
     connections,
-    start: () => loops.start(),
+    start: (window) => loops.start(window),
     stop: () => loops.stop(boundMs),
     close: () => client.close(),
   };
@@ -199,8 +199,9 @@ class AutocannonDriver implements LoadDriver {
     this.ctx = ctx;
   }
 
-  start(): void {
-    const { sink, endMs } = this.ctx;
+  start(window: RunWindow): void {
+    const { sink } = this.ctx;
+    const { endMs } = window;
     const seconds = Math.max(1, Math.ceil((endMs - performance.now()) / 1000) + 1);
     const requests = this.cycle.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body }));
     // The schema allows this engine a single request only, so every response is that operation.

@@ -3,6 +3,7 @@ import { SEND_LAG, type MetricSink } from '../metrics/sink.ts';
 import { ArrivalSchedule } from './arrival-schedule.ts';
 import { PreciseClock } from './precise-clock.ts';
 import type { Duration } from '../base/duration.ts';
+import type { RunWindow } from './driver.ts';
 
 /** A send dispatched more than this after its intended time counts as late (ms). */
 export const LATE_THRESHOLD_MS = 10;
@@ -64,10 +65,9 @@ export interface OpenLoad {
  */
 export class OpenPacer {
   readonly targetRate: number;
-  private readonly schedule: ArrivalSchedule;
+  private readonly load: OpenLoad;
   private readonly maxInFlight: number;
   private readonly inFlight = new InFlight();
-  private readonly endMs: number;
   private readonly sink: MetricSink;
   private readonly send: SendOne;
   private timer: NodeJS.Timeout | undefined;
@@ -75,17 +75,19 @@ export class OpenPacer {
   private clock: PreciseClock | undefined;
   private stopped = false;
 
-  constructor(load: OpenLoad, opts: { warmupMs: number; endMs: number; sink: MetricSink; send: SendOne }) {
+  constructor(load: OpenLoad, opts: { sink: MetricSink; send: SendOne }) {
     this.targetRate = load.rate;
+    this.load = load;
     this.maxInFlight = load.maxInFlight ?? 10_000;
-    this.schedule = new ArrivalSchedule(load.rate, opts.warmupMs, (load.stages ?? []).map((s) => ({ durationMs: parseDuration(s.duration)!, target: s.target })));
-    this.endMs = opts.endMs;
     this.sink = opts.sink;
     this.send = opts.send;
   }
 
-  start(): void {
+  /** Sends from now: the warm-up at the starting rate until the window opens, then the ramps, until the window ends. */
+  start(window: RunWindow): void {
     const origin = performance.now();
+    const schedule = new ArrivalSchedule(this.load.rate, Math.max(0, window.windowStartMs - origin), (this.load.stages ?? []).map((s) => ({ durationMs: parseDuration(s.duration)!, target: s.target })));
+    const endMs = window.endMs;
     const clock = (this.clock = new PreciseClock());
     let k = 0;
     const pump = (): void => {
@@ -93,8 +95,8 @@ export class OpenPacer {
       this.immediate = undefined;
       if (this.stopped) return;
       for (;;) {
-        const due = origin + this.schedule.timeOf(k);
-        if (due >= this.endMs) return;
+        const due = origin + schedule.timeOf(k);
+        if (due >= endMs) return;
         const now = performance.now();
         if (due > now) break;
         const index = k++;
@@ -107,7 +109,7 @@ export class OpenPacer {
         this.inFlight.count++;
         this.send(index, due, this.inFlight.done);
       }
-      const next = origin + this.schedule.timeOf(k);
+      const next = origin + schedule.timeOf(k);
       const wait = next - performance.now();
       if (wait > TIMER_SLACK_MS) this.timer = setTimeout(pump, wait - TIMER_SLACK_MS);
       else if (wait > SPIN_MS) clock.wakeAt(next - SPIN_MS, pump);
@@ -134,22 +136,21 @@ export class OpenPacer {
 export class ClosedLoops {
   readonly connections: number;
   private readonly inFlight = new InFlight();
-  private readonly endMs: number;
   private readonly sink: MetricSink;
   private readonly send: SendOne;
   private stopped = false;
 
-  constructor(connections: number, opts: { endMs: number; sink: MetricSink; send: SendOne }) {
+  constructor(connections: number, opts: { sink: MetricSink; send: SendOne }) {
     this.connections = connections;
-    this.endMs = opts.endMs;
     this.sink = opts.sink;
     this.send = opts.send;
   }
 
-  start(): void {
+  start(window: RunWindow): void {
+    const { endMs } = window;
     let k = 0;
     const loop = (): void => {
-      if (this.stopped || performance.now() >= this.endMs) {
+      if (this.stopped || performance.now() >= endMs) {
         this.inFlight.done();
         return;
       }

@@ -141,7 +141,7 @@ interface OpenSecond {
  * what completed inside the window.
  */
 export class MetricSink {
-  readonly windowStartMs: number;
+  windowStartMs: number;
   private readonly lateThresholdMs: number;
   private readonly settleSeconds: number;
   private readonly open = new Map<number, OpenSecond>();
@@ -167,6 +167,16 @@ export class MetricSink {
     this.lateThresholdMs = opts.lateThresholdMs;
     this.settleSeconds = Math.ceil((opts.settleMs ?? DEFAULT_SETTLE_MS) / 1000);
     if (opts.historyFile !== undefined) this.historyFd = openSync(opts.historyFile, 'w');
+  }
+
+  /**
+   * Moves the window's start, before anything was recorded: the run knows it only once the
+   * driver is prepared (its connections open), and the sink exists before that.
+   */
+  anchor(windowStartMs: number): void {
+    if (this.historyRecords > 0 || this.open.size > 0 || this.rows.length > 0) throw new Error('the metric sink already recorded something: its window cannot move');
+    this.windowStartMs = windowStartMs;
+    this.lastTickMs = windowStartMs;
   }
 
   /** Whether something due at `atMs` belongs to the measured window (not warm-up). */

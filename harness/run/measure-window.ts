@@ -39,7 +39,7 @@ async function sleepUntil(ms: number, signal: AbortSignal | undefined): Promise<
  */
 export async function measureWindow(plan: WindowPlan): Promise<void> {
   const { driver, sink, windowStartMs, endMs, timeline, signal } = plan;
-  driver.start();
+  driver.start({ windowStartMs, endMs });
   await sleepUntil(windowStartMs, signal);
   plan.onWarmupEnd?.();
   timeline?.start();

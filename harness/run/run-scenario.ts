@@ -279,14 +279,15 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
     base.entry = { protocol: up.entry.protocol, endpoints: up.entry.endpoints.map((e) => endpointText(up.entry.protocol, e)) };
     callHook(opts.hooks, 'onServicesReady', name, up.services);
 
-    const t0 = performance.now();
-    const windowStartMs = t0 + opts.warmupMs;
-    const endMs = windowStartMs + opts.durationMs;
     if (historyFile) await mkdir(join(opts.outDir, 'history'), { recursive: true });
-    sink = new MetricSink({ windowStartMs, lateThresholdMs: LATE_THRESHOLD_MS, ...(historyFile ? { historyFile } : {}) });
+    sink = new MetricSink({ windowStartMs: performance.now() + opts.warmupMs, lateThresholdMs: LATE_THRESHOLD_MS, ...(historyFile ? { historyFile } : {}) });
     const drainMs = kind.drainMs?.(scenario.workload) ?? 0;
-    driver = kind.adapters[plan.protocol]!.create(scenario.workload, { entry: up.entry, client: plan.client, sink, warmupMs: opts.warmupMs, endMs, drainMs });
+    driver = kind.adapters[plan.protocol]!.create(scenario.workload, { entry: up.entry, client: plan.client, sink, drainMs });
     await driver.prepare?.();
+    // The warm-up starts once the driver is prepared: its connections and declarations take no part of it.
+    const windowStartMs = performance.now() + opts.warmupMs;
+    const endMs = windowStartMs + opts.durationMs;
+    sink.anchor(windowStartMs);
     timeline = new FaultTimeline(faults, { links: up.links, services: up.started, clients: driver }, windowStartMs, (err) => faultFailed.abort(err));
     base.faults = timeline.records;
     sampler = new ResourceSampler(up.started);

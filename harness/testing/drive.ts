@@ -46,14 +46,15 @@ export async function drive(kind: AnyDriver, protocol: string, endpoints: readon
   const historyFile = dir ? join(dir, 'history.jsonl') : undefined;
   try {
     const warmupMs = opts.warmupMs ?? 0;
-    const windowStartMs = performance.now() + warmupMs;
-    const endMs = windowStartMs + opts.windowMs;
     const drainMs = kind.drainMs?.(parsedWorkload) ?? 0;
-    const sink = new MetricSink({ windowStartMs, lateThresholdMs: LATE_THRESHOLD_MS, ...(historyFile ? { historyFile } : {}) });
-    const driver = adapter.create(parsedWorkload, { entry: { protocol, endpoints }, client: parsedClient, sink, warmupMs, endMs, drainMs });
+    const sink = new MetricSink({ windowStartMs: performance.now() + warmupMs, lateThresholdMs: LATE_THRESHOLD_MS, ...(historyFile ? { historyFile } : {}) });
+    const driver = adapter.create(parsedWorkload, { entry: { protocol, endpoints }, client: parsedClient, sink, drainMs });
     let drained: Awaited<ReturnType<typeof drainDesign>>;
     try {
       await driver.prepare?.();
+      const windowStartMs = performance.now() + warmupMs;
+      const endMs = windowStartMs + opts.windowMs;
+      sink.anchor(windowStartMs);
       await Promise.all([measureWindow({ driver, sink, windowStartMs, endMs, ...(opts.sampler ? { sampler: opts.sampler } : {}) }), opts.meanwhile?.(driver)]);
       drained = await drainDesign(driver, drainMs);
     } finally {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration } from '../../base/duration.ts';
 import type { MetricSink } from '../../metrics/sink.ts';
-import { SHARE_TALLY, type DriverContext, type LoadDriver } from '../driver.ts';
+import { SHARE_TALLY, type DriverContext, type LoadDriver, type RunWindow } from '../driver.ts';
 import { ClosedLoops, OpenPacer, type SendOne } from '../pacer.ts';
 import { decodeMessage, encodeMessage, type MessagingWorkload } from './messaging-workload.ts';
 
@@ -133,11 +133,11 @@ export class MessagingLoad implements LoadDriver {
     this.connections = this.producers.length + this.consumers.length;
     this.model = workload.model;
     if (workload.model === 'open') {
-      const pacer = new OpenPacer(workload, { warmupMs: ctx.warmupMs, endMs: ctx.endMs, sink: ctx.sink, send: this.send });
+      const pacer = new OpenPacer(workload, { sink: ctx.sink, send: this.send });
       this.targetRate = pacer.targetRate;
       this.pacer = pacer;
     } else {
-      this.pacer = new ClosedLoops(this.producers.length * (workload.inFlight ?? 1), { endMs: ctx.endMs, sink: ctx.sink, send: this.send });
+      this.pacer = new ClosedLoops(this.producers.length * (workload.inFlight ?? 1), { sink: ctx.sink, send: this.send });
     }
     // A message may be consumed before its ack is read: the backlog never reads below zero.
     this.sink.gauge(BACKLOG, () => Math.max(0, this.acked - this.consumedCount));
@@ -159,8 +159,8 @@ export class MessagingLoad implements LoadDriver {
     });
   }
 
-  start(): void {
-    this.pacer.start();
+  start(window: RunWindow): void {
+    this.pacer.start(window);
   }
 
   private readonly send: SendOne = (k, dueMs, done) => {

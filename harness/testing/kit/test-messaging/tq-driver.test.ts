@@ -48,13 +48,13 @@ async function drive(entry: Endpoint[], rate: number, ms: number) {
     entry: { protocol: 'tq', endpoints: entry },
     client: tqAdapter.client.parse({}),
     sink,
-    warmupMs: 0,
-    endMs: performance.now() + ms,
     drainMs: 5000,
   });
   try {
     await driver.prepare!();
-    driver.start();
+    const windowStartMs = performance.now();
+    sink.anchor(windowStartMs);
+    driver.start({ windowStartMs, endMs: windowStartMs + ms });
     await new Promise((r) => setTimeout(r, ms));
     await driver.stop();
     const began = performance.now();

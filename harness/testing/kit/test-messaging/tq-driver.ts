@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Endpoint } from '../../../base/endpoint.ts';
-import { SHARE_TALLY, type Adapter, type DriverContext, type LoadDriver } from '../../../drivers/driver.ts';
+import { SHARE_TALLY, type Adapter, type DriverContext, type LoadDriver, type RunWindow } from '../../../drivers/driver.ts';
 import { classifyError } from '../../../drivers/transport-errors.ts';
 import { OpenPacer, type SendOne } from '../../../drivers/pacer.ts';
 import type { MetricSink } from '../../../metrics/sink.ts';
@@ -128,7 +128,7 @@ export class TqDriver implements LoadDriver {
     this.sink = ctx.sink;
     this.pollIntervalMs = ctx.client.pollIntervalMs;
     this.breakIn = ctx.client.breakIn;
-    this.pacer = new OpenPacer(workload, { warmupMs: ctx.warmupMs, endMs: ctx.endMs, sink: ctx.sink, send: this.send });
+    this.pacer = new OpenPacer(workload, { sink: ctx.sink, send: this.send });
     this.targetRate = this.pacer.targetRate;
     // A message may be consumed before its ack is read: the backlog never reads below zero.
     this.sink.gauge(BACKLOG, () => Math.max(0, this.acked - this.consumed));
@@ -155,10 +155,10 @@ export class TqDriver implements LoadDriver {
     }));
   }
 
-  start(): void {
+  start(window: RunWindow): void {
     this.consuming = true;
     for (const p of this.partitions) this.poll(p);
-    this.pacer.start();
+    this.pacer.start(window);
   }
 
   private readonly send: SendOne = (k, dueMs, done) => {
