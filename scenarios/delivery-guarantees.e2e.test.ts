@@ -10,6 +10,7 @@ describe('delivery-guarantees, short, on real RabbitMQ brokers', () => {
   const runId = `dlg${process.pid}`;
   let work: string;
   let code: number | null;
+  let stderr: string;
   let result: RunResult;
   const design = (name: string): DesignResult => result.designs.find((d) => d.name === name)!;
   const verdict = (d: DesignResult, line: string) => d.sla.find((v) => v.line === line);
@@ -18,7 +19,7 @@ describe('delivery-guarantees, short, on real RabbitMQ brokers', () => {
     work = await mkdtemp(join(tmpdir(), 'faultline-delivery-test-'));
     const out = join(work, 'out');
     // 0.75: the restart still ends (a broker boots in 6–10 s) well before the overload and the crash.
-    ({ code } = await runCli(['run', 'delivery-guarantees', '--runtime', 'local', '--time-scale', '0.75', '--out', out], { env: { FAULTLINE_RUN_ID: runId } }).done);
+    ({ code, stderr } = await runCli(['run', 'delivery-guarantees', '--runtime', 'local', '--time-scale', '0.75', '--out', out], { env: { FAULTLINE_RUN_ID: runId } }).done);
     result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as RunResult;
   }, 400_000);
   afterAll(async () => {
@@ -34,6 +35,8 @@ describe('delivery-guarantees, short, on real RabbitMQ brokers', () => {
       expect(d.faults[1]!.removedAtMs).toBeDefined();
     }
     expect(processesOfRun(runId)).toEqual([]);
+    // Every client connection closed for real: nothing (a heartbeat timer of a cut connection) kept the CLI alive.
+    expect(stderr).not.toMatch(/still held the process/);
     expect((await readdir(join(work, 'out', 'history'))).sort()).toEqual(['at-least-once.jsonl', 'at-most-once.jsonl', 'quorum.jsonl']);
   });
 

@@ -100,13 +100,24 @@ async function openChannel<C extends Channel>(url: string, heartbeat: number, ma
 /** Closes a connection without waiting for a broker that may be gone. */
 function closeQuietly(o: Opened<Channel> | undefined): Promise<void> {
   if (!o) return Promise.resolve();
-  return Promise.race([o.model.close().catch(() => {}), sleep(1000)]).then(() => {
-    socketOf(o.model)?.destroy();
+  const gaveUp = new AbortController();
+  return Promise.race([o.model.close().catch(() => {}), sleep(1000, undefined, { signal: gaveUp.signal }).catch(() => {})]).then(() => {
+    gaveUp.abort();
+    cut(o.model, 'closed by faultline');
   });
 }
 
 function socketOf(model: ChannelModel): Socket | undefined {
   return (model as unknown as { connection?: { stream?: Socket } }).connection?.stream;
+}
+
+/**
+ * Cuts a connection's socket. With an error: amqplib learns of a socket's end only from its
+ * 'error' and 'end' events, so a plain destroy() would leave the connection open in its eyes,
+ * its heartbeat timer running forever (and the process alive).
+ */
+function cut(model: ChannelModel, why: string): void {
+  socketOf(model)?.destroy(new Error(why));
 }
 
 /** One confirm window: up to `size` publishes unconfirmed, the next waits for a slot. */
@@ -294,7 +305,7 @@ class AmqpConsumer implements ConsumerLink {
 
   crash(): void {
     this.stopped = true;
-    if (this.opened) socketOf(this.opened.model)?.destroy();
+    if (this.opened) cut(this.opened.model, 'consumer crashed');
   }
 
   async close(): Promise<void> {

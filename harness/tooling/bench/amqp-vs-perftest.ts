@@ -44,6 +44,8 @@ const { values } = parseArgs({
     prefetch: { type: 'string', default: '100' },
     order: { type: 'string', default: 'faultline,perftest,faultline' },
     'quiet-wait': { type: 'string', default: '30s' },
+    // Durable queues and persistent messages in both tools: confirms then wait for the broker's disk.
+    persistent: { type: 'boolean', default: false },
   },
 });
 const durationMs = parseDuration(values.duration) ?? fail(`--duration '${values.duration}' is not a duration; use e.g. 15s`);
@@ -138,7 +140,7 @@ async function faultline(ep: Endpoint, run: number, queue: string): Promise<Omit
   // Closed model: each producer keeps `inFlight` publishes outstanding, as many as its confirm
   // window holds, so it publishes as fast as the broker confirms, like PerfTest with --confirm.
   const workload = messaging({ model: 'closed', inFlight: confirmWindow, producers, consumers, messageSize: size });
-  const client = { name: queue, exchange: 'direct', queue: 'classic', durable: false, persistent: false, confirms: 'window', confirmWindow, ack: 'manual', prefetch, heartbeat: HEARTBEAT_S };
+  const client = { name: queue, exchange: 'direct', queue: 'classic', durable: values.persistent, persistent: values.persistent, confirms: 'window', confirmWindow, ack: 'manual', prefetch, heartbeat: HEARTBEAT_S };
   const r = await drive(messagingDriver, 'amqp', [ep], workload, client, { windowMs: durationMs });
   await removeQueue(ep, queue);
   const s = r.summary;
@@ -231,6 +233,7 @@ async function perftest(ep: Endpoint, run: number, queue: string): Promise<Omit<
     '--qos', String(prefetch),
     // Without --flag persistent PerfTest publishes transient messages to a non-durable classic
     // queue; it deletes the queue at the end (auto-delete), faultline's is deleted after its drive.
+    ...(values.persistent ? ['--flag', 'persistent'] : []),
     '--queue', queue,
     '--exchange', queue,
     '--type', 'direct',
@@ -303,8 +306,8 @@ const mean = (tool: Tool, pick: (r: Row) => number) => {
 };
 
 console.log(`\n${brokerProgram} (one node, started in ${(brokerReadyMs / 1000).toFixed(2)} s to ready), ${perfTestVersion()} on Java ${javaVersion()}, faultline on Node ${process.version};`);
-console.log(`${size} B transient messages, ${producers} producer(s) and ${consumers} consumer(s) (a connection each), confirms with up to ${confirmWindow} unconfirmed per producer,`);
-console.log(`manual single acks with prefetch ${prefetch}, a non-durable classic queue per run, ${durationMs / 1000} s per run, run in the order ${order.join(' → ')};`);
+console.log(`${size} B ${values.persistent ? 'persistent messages on durable queues' : 'transient messages'}, ${producers} producer(s) and ${consumers} consumer(s) (a connection each), confirms with up to ${confirmWindow} unconfirmed per producer,`);
+console.log(`manual single acks with prefetch ${prefetch}, a ${values.persistent ? 'durable' : 'non-durable'} classic queue per run, ${durationMs / 1000} s per run, run in the order ${order.join(' → ')};`);
 console.log(`the tools, the broker and everything else share this machine's ${availableParallelism()} cores.\n`);
 console.log('| run | tool | msgs/s published | msgs/s consumed | publish (confirm) latency p50 / p99 | end-to-end latency p50 / p99 |\n| ---: | --- | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
