@@ -5,12 +5,17 @@ import amqp from 'amqplib';
 import { z } from 'zod';
 import type { Endpoint } from '../../harness/runtime/runtime.ts';
 import { Wait } from '../../harness/runtime/wait.ts';
-import { entryAt, type LocalContext, type LocalProcess, type ServiceSpec } from '../../harness/runtime/service-spec.ts';
+import { entryAt, type LocalContext, type LocalProcess, type ServiceSpec, type Topology } from '../../harness/runtime/service-spec.ts';
 import type { TargetDefinition } from '../target.ts';
 
 export interface RabbitmqOptions {
-  /** Service name inside the design; default `rabbitmq`. */
+  /** Service name inside the design; default `rabbitmq` (a cluster's nodes: `<name>-1`, `<name>-2`, …). */
   name?: string;
+  /**
+   * Nodes: 1 (default), or a cluster of 3 or 5 (local runtime only) that forms by itself at its
+   * first boot, every node an entry endpoint; quorum queues replicate across all of them.
+   */
+  nodes?: 1 | 3 | 5;
   /** Memory alarm threshold as a fraction of the machine's memory (0.1–0.9; `vm_memory_high_watermark.relative`). Default RabbitMQ's 0.4. */
   memoryHighWatermark?: number;
   /** Free disk space below which publishers are blocked (`disk_free_limit.absolute`): bytes, or a count with a unit such as `500MB` or `1GiB`. Default RabbitMQ's `50MB`. */
@@ -19,6 +24,7 @@ export interface RabbitmqOptions {
 
 const options = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and -').optional(),
+  nodes: z.union([z.literal(1), z.literal(3), z.literal(5)]).optional(),
   memoryHighWatermark: z.number().min(0.1).max(0.9).optional(),
   diskFreeLimit: z.union([
     z.number().int().min(0),
@@ -40,9 +46,11 @@ export const GUEST = { username: 'guest', password: 'guest' } as const;
  * `remoteGuest` lets `guest` log in from other addresses (the docker runtime, where the load and
  * Toxiproxy reach the broker from outside its container).
  */
-export function renderRabbitmqConfig(o: RabbitmqOptions, listen: { host: string; port: number }, remoteGuest = false): string {
+export function renderRabbitmqConfig(o: RabbitmqOptions, listen: { host: string; port: number }, remoteGuest = false, peers?: readonly string[]): string {
   return [
     `listeners.tcp.default = ${listen.host}:${listen.port}`,
+    // A cluster forms at first boot: a node that finds a peer running joins it.
+    ...(peers ? ['cluster_formation.peer_discovery_backend = classic_config', ...peers.map((p, i) => `cluster_formation.classic_config.nodes.${i + 1} = ${p}`)] : []),
     ...(o.memoryHighWatermark !== undefined ? [`vm_memory_high_watermark.relative = ${o.memoryHighWatermark}`] : []),
     ...(o.diskFreeLimit !== undefined ? [`disk_free_limit.absolute = ${o.diskFreeLimit}`] : []),
     ...(remoteGuest ? ['loopback_users = none'] : []),
@@ -61,15 +69,18 @@ export function renderRabbitmqConfig(o: RabbitmqOptions, listen: { host: string;
  */
 const startScript = `set -eu
 cd "$HOME"
-# Erlang refuses a cookie others can read. A fresh one per start: nothing else joins this node.
+# Erlang refuses a cookie others can read. A single node gets a fresh one per start; a
+# cluster's nodes share one for the run.
 rm -f .erlang.cookie
 (umask 277 && printf '%s' "$FAULTLINE_ERLANG_COOKIE" > .erlang.cookie)
-epmd -port "$ERL_EPMD_PORT" -address 127.0.0.1 &
-epmd_pid=$!
-until epmd -port "$ERL_EPMD_PORT" -names >/dev/null 2>&1; do
-  kill -0 "$epmd_pid" 2>/dev/null || { echo "faultline: epmd did not start on port $ERL_EPMD_PORT" >&2; exit 1; }
-  sleep 0.02
-done
+if [ "\${FAULTLINE_SHARED_EPMD:-}" = "" ]; then
+  epmd -port "$ERL_EPMD_PORT" -address 127.0.0.1 &
+  epmd_pid=$!
+  until epmd -port "$ERL_EPMD_PORT" -names >/dev/null 2>&1; do
+    kill -0 "$epmd_pid" 2>/dev/null || { echo "faultline: epmd did not start on port $ERL_EPMD_PORT" >&2; exit 1; }
+    sleep 0.02
+  done
+fi
 exec "$1"
 `;
 
@@ -81,16 +92,27 @@ export function rabbitmqNodeName(dir: string): string {
   return `rabbit-${createHash('sha256').update(dir).digest('hex').slice(0, 10)}@localhost`;
 }
 
-function brokerEnv(ctx: LocalContext): Record<string, string> {
+/** How a node of a cluster differs from a single node: its name, the run's cookie, the cluster's epmd and its peers. */
+interface ClusterNode {
+  nodeName: string;
+  cookie: string;
+  /** The link to the cluster's epmd service. */
+  epmdLink: string;
+  /** Every node's name, this one's included, for peer discovery. */
+  peers: string[];
+}
+
+function brokerEnv(ctx: LocalContext, node?: ClusterNode): Record<string, string> {
   const at = (f: string) => posix.join(ctx.dir, f);
   return {
     HOME: ctx.dir,
-    FAULTLINE_ERLANG_COOKIE: randomBytes(20).toString('hex'),
-    RABBITMQ_NODENAME: rabbitmqNodeName(ctx.dir),
+    FAULTLINE_ERLANG_COOKIE: node?.cookie ?? randomBytes(20).toString('hex'),
+    ...(node ? { FAULTLINE_SHARED_EPMD: '1' } : {}),
+    RABBITMQ_NODENAME: node?.nodeName ?? rabbitmqNodeName(ctx.dir),
     RABBITMQ_NODE_IP_ADDRESS: ctx.host,
     RABBITMQ_NODE_PORT: String(ctx.ports.amqp),
     RABBITMQ_DIST_PORT: String(ctx.ports.dist),
-    ERL_EPMD_PORT: String(ctx.ports.epmd),
+    ERL_EPMD_PORT: String(node ? ctx.links[node.epmdLink]!.port : ctx.ports.epmd),
     ERL_EPMD_ADDRESS: '127.0.0.1',
     RABBITMQ_MNESIA_BASE: at('mnesia'),
     RABBITMQ_LOG_BASE: at('log'),
@@ -111,14 +133,14 @@ function brokerEnv(ctx: LocalContext): Record<string, string> {
   };
 }
 
-function brokerProcess(o: RabbitmqOptions, ctx: LocalContext, server: string, remoteGuest: boolean): LocalProcess {
+function brokerProcess(o: RabbitmqOptions, ctx: LocalContext, server: string, remoteGuest: boolean, node?: ClusterNode): LocalProcess {
   return {
     command: 'sh',
     args: [posix.join(ctx.dir, 'rabbitmq-start.sh'), server],
-    env: brokerEnv(ctx),
+    env: brokerEnv(ctx, node),
     files: {
       'rabbitmq-start.sh': startScript,
-      'rabbitmq.conf': renderRabbitmqConfig(o, { host: ctx.host, port: ctx.ports.amqp! }, remoteGuest),
+      'rabbitmq.conf': renderRabbitmqConfig(o, { host: ctx.host, port: ctx.ports.amqp! }, remoteGuest, node?.peers),
       enabled_plugins: '[].\n',
     },
   };
@@ -163,15 +185,15 @@ function installedVersion(): string {
  * One RabbitMQ node on its own epmd, as a service spec. Ports: `amqp` (the load's), `epmd` and
  * `dist` (Erlang distribution, loopback only). Its data survives a restart in the same dir.
  */
-export function rabbitmqSpec(name = 'rabbitmq', o: RabbitmqOptions = {}): ServiceSpec {
-  return {
+export function rabbitmqSpec(name = 'rabbitmq', o: RabbitmqOptions = {}, node?: ClusterNode): ServiceSpec {
+  const spec: ServiceSpec = {
     name,
     target: 'rabbitmq',
-    ports: ['amqp', 'epmd', 'dist'],
+    ports: node ? ['amqp', 'dist'] : ['amqp', 'epmd', 'dist'],
     protocols: { amqp: 'amqp' },
     // SIGTERM reaches beam.smp (a graceful stop, ~1 s) and the script that waits for it.
     stopSignal: 'SIGTERM',
-    local: (ctx) => brokerProcess(o, ctx, DEBIAN_SERVER, false),
+    local: (ctx) => brokerProcess(o, ctx, DEBIAN_SERVER, false, node),
     // `rabbitmq-server` on PATH: /opt/rabbitmq/sbin in the official image, /usr/lib/rabbitmq/bin
     // in the local one (build-images.ts). Both run it as root here, as the runtime replaces the
     // official entrypoint (which would step down to the `rabbitmq` user).
@@ -185,14 +207,47 @@ export function rabbitmqSpec(name = 'rabbitmq', o: RabbitmqOptions = {}): Servic
       parseVersion: parseRabbitmqVersion,
     },
   };
+  // A cluster's nodes find each other through one epmd on this machine: local runtime only.
+  if (node) delete spec.container;
+  return spec;
+}
+
+/** The epmd a cluster's nodes register with, a service of its own so no node fault takes it down. */
+function epmdSpec(name: string): ServiceSpec {
+  return {
+    name,
+    target: 'rabbitmq',
+    ports: ['epmd'],
+    local: (ctx) => ({ command: 'epmd', args: ['-port', String(ctx.ports.epmd), '-address', '127.0.0.1'] }),
+    ready: Wait.forTcp(),
+    program: { name: 'epmd', version: async () => 'erlang' },
+  };
+}
+
+/**
+ * N nodes and their epmd. Node names carry a random token of this start (`rabbit-<token>-<i>`),
+ * fixed for the design's run so a restarted node comes back as itself and finds its data.
+ */
+function clusterTopology(name: string, o: RabbitmqOptions, nodes: number): Topology {
+  const token = randomBytes(4).toString('hex');
+  const cookie = randomBytes(20).toString('hex');
+  const names = Array.from({ length: nodes }, (_, i) => `${name}-${i + 1}`);
+  const peers = names.map((_, i) => `rabbit-${token}-${i + 1}@localhost`);
+  const epmd = `${name}-epmd`;
+  return {
+    services: [epmdSpec(epmd), ...names.map((n, i) => rabbitmqSpec(n, o, { nodeName: peers[i]!, cookie, epmdLink: `${n}->epmd`, peers }))],
+    links: names.map((n) => ({ name: `${n}->epmd`, from: n, to: epmd })),
+    entries: [{ protocol: 'amqp', endpoints: names.map((n) => ({ service: n, port: 'amqp' })) }],
+  };
 }
 
 export const rabbitmqTarget: TargetDefinition<RabbitmqOptions> = {
   name: 'rabbitmq',
-  description: 'one RabbitMQ broker node (AMQP 0-9-1) with its own epmd',
+  description: 'a RabbitMQ broker (AMQP 0-9-1): one node with its own epmd, or a cluster of 3 or 5 nodes',
   options,
   topology: (o) => {
     const name = o.name ?? 'rabbitmq';
+    if ((o.nodes ?? 1) > 1) return clusterTopology(name, o, o.nodes!);
     return { services: [rabbitmqSpec(name, o)], entries: [entryAt('amqp', name, 'amqp')] };
   },
 };

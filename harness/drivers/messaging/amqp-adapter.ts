@@ -75,25 +75,34 @@ const CONNECT_TIMEOUT_MS = 5000;
 
 type Opened<C extends Channel> = { model: ChannelModel; ch: C; broken: boolean };
 
-/** Opens a connection and a channel, marking both broken when either fails or closes. */
-async function openChannel<C extends Channel>(url: string, heartbeat: number, make: (m: ChannelModel) => Promise<C>): Promise<Opened<C>> {
+/**
+ * Opens a connection and a channel (`make` creates it with `channel()` and declares what it
+ * needs), marking both broken when either fails or closes. The listeners go on before anything
+ * can fail: amqplib throws an 'error' nobody listens to (a declaration the broker refuses, say
+ * a queue whose home node is down) out of its socket handler, which would end the process.
+ */
+async function openChannel<C extends Channel>(url: string, heartbeat: number, make: (m: ChannelModel, channel: (confirm: boolean) => Promise<Channel>) => Promise<C>): Promise<Opened<C>> {
   const model = await amqp.connect(url, { noDelay: true, timeout: CONNECT_TIMEOUT_MS, heartbeat } as Options.Connect & { noDelay: boolean; timeout: number });
+  const state = { broken: false };
+  const broke = (): void => {
+    state.broken = true;
+  };
+  model.on('error', broke);
+  model.on('close', broke);
+  const channel = async (confirm: boolean): Promise<Channel> => {
+    const ch = confirm ? await model.createConfirmChannel() : await model.createChannel();
+    ch.on('error', broke);
+    ch.on('close', broke);
+    return ch;
+  };
   let ch: C;
   try {
-    ch = await make(model);
+    ch = await make(model, channel);
   } catch (err) {
     await model.close().catch(() => {});
     throw err;
   }
-  const opened: Opened<C> = { model, ch, broken: false };
-  const broke = (): void => {
-    opened.broken = true;
-  };
-  // Unhandled 'error' events would end the process; a broken connection is noticed at the next use.
-  model.on('error', broke);
-  model.on('close', broke);
-  ch.on('error', broke);
-  ch.on('close', broke);
+  const opened: Opened<C> = { model, ch, get broken() { return state.broken; }, set broken(v: boolean) { state.broken = v; } };
   return opened;
 }
 
@@ -150,9 +159,12 @@ class AmqpProducer implements ProducerLink {
   private drained: Promise<void> | undefined;
   private closed = false;
   private readonly s: AmqpSession;
+  /** Which of the design's endpoints it connects to next: its own first, the next one after each broken connection. */
+  private slot: number;
 
-  constructor(s: AmqpSession) {
+  constructor(s: AmqpSession, index: number) {
     this.s = s;
+    this.slot = index - 1;
     const o = s.options;
     this.window = o.confirms === 'none' ? undefined : new Window(o.confirms === 'each' ? 1 : o.confirmWindow);
   }
@@ -166,13 +178,16 @@ class AmqpProducer implements ProducerLink {
   private reopen(was: Promise<Opened<Channel>> | undefined): Promise<Opened<Channel>> {
     // Publishes that found the same broken connection share one new one.
     if (this.opened !== was) return this.opened!;
-    if (was) void was.then(closeQuietly, () => {});
+    if (was) {
+      void was.then(closeQuietly, () => {});
+      this.slot++;
+    }
     if (this.closed) return Promise.reject(new Error('producer closed'));
     const pause = this.failedAt + RECONNECT_PAUSE_MS - performance.now();
     const confirms = this.s.options.confirms !== 'none';
     this.opened = (pause > 0 ? sleep(pause) : Promise.resolve()).then(() =>
-      openChannel<Channel>(this.s.url, this.s.options.heartbeat, async (m) => {
-        const ch = confirms ? await m.createConfirmChannel() : await m.createChannel();
+      openChannel<Channel>(this.s.url(this.slot), this.s.options.heartbeat, async (_m, channel) => {
+        const ch = await channel(confirms);
         await this.s.declare(ch);
         return ch;
       }),
@@ -247,9 +262,12 @@ class AmqpConsumer implements ConsumerLink {
   private readonly first: Promise<void>;
   private readonly s: AmqpSession;
   private readonly deliver: (d: Delivery) => void;
+  /** As a producer's: its own endpoint first, the next one after each failure. */
+  private slot: number;
 
-  constructor(s: AmqpSession, deliver: (d: Delivery) => void) {
+  constructor(s: AmqpSession, index: number, deliver: (d: Delivery) => void) {
     this.s = s;
+    this.slot = index - 1;
     this.deliver = deliver;
     // A consumer that cannot subscribe yet (a broker still booting after a restart) keeps
     // trying until it is closed, as a restarted consumer process would; `ready()` still reports
@@ -261,8 +279,8 @@ class AmqpConsumer implements ConsumerLink {
   /** Connects and subscribes; when the connection breaks later, subscribes again until stopped. */
   private async subscribe(): Promise<void> {
     const o = this.s.options;
-    const opened = await openChannel<Channel>(this.s.url, o.heartbeat, async (m) => {
-      const ch = await m.createChannel();
+    const opened = await openChannel<Channel>(this.s.url(this.slot), o.heartbeat, async (_m, channel) => {
+      const ch = await channel(false);
       await this.s.declare(ch);
       if (o.ack === 'manual') await ch.prefetch(o.prefetch);
       return ch;
@@ -290,6 +308,7 @@ class AmqpConsumer implements ConsumerLink {
     while (!this.stopped) {
       await sleep(RESUBSCRIBE_PAUSE_MS);
       if (this.stopped) return;
+      this.slot++;
       try {
         await this.subscribe();
         return;
@@ -316,13 +335,19 @@ class AmqpConsumer implements ConsumerLink {
 
 /** One design's AMQP clients: the topology they declare, their producers and consumers. */
 class AmqpSession implements BrokerSession {
-  readonly url: string;
+  private readonly urls: string[];
   private admin: Promise<Opened<Channel>> | undefined;
+  private adminSlot = 0;
   readonly options: AmqpClientOptions;
 
-  constructor(endpoint: Endpoint, options: AmqpClientOptions) {
+  constructor(endpoints: readonly Endpoint[], options: AmqpClientOptions) {
     this.options = options;
-    this.url = `amqp://guest:guest@${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+    this.urls = endpoints.map((e) => `amqp://guest:guest@${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`);
+  }
+
+  /** The endpoint for a client's `slot`: clients spread over a cluster's nodes and move on to the next when one fails. */
+  url(slot: number): string {
+    return this.urls[slot % this.urls.length]!;
   }
 
   /** Topic exchanges route by `m.<key>` (bound with `m.#`); direct ones by the queue's name; fanout ignores it. */
@@ -350,27 +375,27 @@ class AmqpSession implements BrokerSession {
   }
 
   async prepare(): Promise<void> {
-    const setup = await openChannel<Channel>(this.url, this.options.heartbeat, async (m) => {
-      const ch = await m.createChannel();
+    const setup = await openChannel<Channel>(this.url(0), this.options.heartbeat, async (_m, channel) => {
+      const ch = await channel(false);
       await this.declare(ch);
       return ch;
     });
     await closeQuietly(setup);
   }
 
-  producer(): ProducerLink {
-    return new AmqpProducer(this);
+  producer(index: number): ProducerLink {
+    return new AmqpProducer(this, index);
   }
 
-  consumer(_name: string, deliver: (d: Delivery) => void): ConsumerLink {
-    return new AmqpConsumer(this, deliver);
+  consumer(name: string, deliver: (d: Delivery) => void): ConsumerLink {
+    return new AmqpConsumer(this, Number(/\d+$/.exec(name)?.[0] ?? '1'), deliver);
   }
 
   /** Ready messages in the queue, asked on a connection of its own; undefined while the broker cannot answer. */
   async waiting(): Promise<number | undefined> {
     try {
       if (!this.admin) {
-        this.admin = openChannel<Channel>(this.url, this.options.heartbeat, (m) => m.createChannel());
+        this.admin = openChannel<Channel>(this.url(this.adminSlot), this.options.heartbeat, (_m, channel) => channel(false));
         this.admin.catch(() => {});
       }
       const o = await this.admin;
@@ -384,6 +409,7 @@ class AmqpSession implements BrokerSession {
     } catch {
       const was = this.admin;
       this.admin = undefined;
+      this.adminSlot++;
       void was?.then(closeQuietly, () => {});
       return undefined;
     }
@@ -398,5 +424,5 @@ class AmqpSession implements BrokerSession {
 /** The `amqp` adapter of the messaging workload (amqplib, Nagle off). */
 export const amqpAdapter: Adapter<MessagingWorkload, AmqpClientOptions> = {
   client: amqpClientSchema as unknown as z.ZodType<AmqpClientOptions>,
-  create: (workload, ctx) => new MessagingLoad(workload, ctx, new AmqpSession(ctx.entry.endpoints[0]!, ctx.client), classifyAmqpError),
+  create: (workload, ctx) => new MessagingLoad(workload, ctx, new AmqpSession(ctx.entry.endpoints, ctx.client), classifyAmqpError),
 };
