@@ -4,12 +4,14 @@ import { nodeClusterTarget } from './node-cluster/node-cluster.ts';
 import { haproxyTarget } from './haproxy/haproxy.ts';
 import { nginxTarget } from './nginx/nginx.ts';
 import { rabbitmqTarget } from './rabbitmq/rabbitmq.ts';
+import { kafkaTarget } from './kafka/kafka.ts';
 
 export { httpService } from './http-service/http-service.ts';
 export { nodeCluster } from './node-cluster/node-cluster.ts';
 export { haproxy } from './haproxy/haproxy.ts';
 export { nginx } from './nginx/nginx.ts';
 export { rabbitmq } from './rabbitmq/rabbitmq.ts';
+export { kafka } from './kafka/kafka.ts';
 
 // Each entry keeps its own options type; the registry only checks that every entry is a target.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -22,6 +24,7 @@ export const targets = {
   haproxy: haproxyTarget,
   nginx: nginxTarget,
   rabbitmq: rabbitmqTarget,
+  kafka: kafkaTarget,
 } satisfies Record<string, AnyTarget>;
 
 export type TargetName = keyof typeof targets;

@@ -13,6 +13,8 @@ import { toolCacheDir } from '../../base/go-tools.mjs';
  * @property {string} groupId
  * @property {string} artifactId
  * @property {string} version
+ * @property {ReadonlyArray<string>} [alongside] more artifacts (`groupId:artifactId:version`)
+ *   fetched into the same lib/, with their dependencies
  * @property {string} mainClass the class `java -cp '<lib>/*'` runs
  * @property {string} purpose
  */
@@ -27,6 +29,21 @@ export const mavenTools = [
     version: '2.22.1',
     mainClass: 'com.rabbitmq.perf.PerfTest',
     purpose: "RabbitMQ's own load tool, ground truth for npm run bench:amqp",
+  },
+  {
+    name: 'kafka',
+    groupId: 'org.apache.kafka',
+    artifactId: 'kafka_2.13',
+    version: '4.1.1',
+    alongside: [
+      // ProducerPerformance and the other tools (StorageTool is in the broker's own jar).
+      'org.apache.kafka:kafka-tools:4.1.1',
+      // Kafka logs through slf4j 1.7, and its poms bring no binding: without this one the broker
+      // logs nothing at all, not even why it failed to start. Same version as their log4j-core.
+      'org.apache.logging.log4j:log4j-slf4j-impl:2.24.3',
+    ],
+    mainClass: 'kafka.Kafka',
+    purpose: 'the Apache Kafka broker (KRaft) that the kafka target runs, and its tools',
   },
 ];
 
@@ -62,12 +79,33 @@ export function findMavenTool(tool) {
   return existsSync(artifactJar(tool)) ? join(mavenToolDir(tool), 'lib', '*') : undefined;
 }
 
+/** @typedef {{ groupId: string, artifactId: string, version: string }} Coordinates */
+
 /**
- * A pom that only declares the tool as a dependency: `copy-dependencies` then copies it and its
- * dependencies (compile and runtime scope).
+ * The tool's artifact first, then those it is fetched alongside.
+ * @param {MavenTool} tool
+ * @returns {Coordinates[]}
+ */
+function artifactsOf(tool) {
+  const more = (tool.alongside ?? []).map((c) => {
+    const [groupId = '', artifactId = '', version = ''] = c.split(':');
+    return { groupId, artifactId, version };
+  });
+  return [{ groupId: tool.groupId, artifactId: tool.artifactId, version: tool.version }, ...more];
+}
+
+/**
+ * A pom that only declares the tool (and the artifacts it is fetched alongside) as dependencies:
+ * `copy-dependencies` then copies them and their dependencies (compile and runtime scope).
  * @param {MavenTool} tool
  */
 function throwawayPom(tool) {
+  const dependency = (/** @type {Coordinates} */ c) => `    <dependency>
+      <groupId>${c.groupId}</groupId>
+      <artifactId>${c.artifactId}</artifactId>
+      <version>${c.version}</version>
+    </dependency>
+`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -76,12 +114,7 @@ function throwawayPom(tool) {
   <version>0</version>
   <packaging>pom</packaging>
   <dependencies>
-    <dependency>
-      <groupId>${tool.groupId}</groupId>
-      <artifactId>${tool.artifactId}</artifactId>
-      <version>${tool.version}</version>
-    </dependency>
-  </dependencies>
+${artifactsOf(tool).map(dependency).join('')}  </dependencies>
 </project>
 `;
 }
@@ -113,8 +146,8 @@ export function installMavenTool(tool, say = () => {}) {
       const output = `${r.stdout}${r.stderr}`.trim().split('\n').slice(-15).join('\n');
       throw new Error(`mvn exited with ${r.status ?? r.signal} fetching ${tool.groupId}:${tool.artifactId}:${tool.version}:\n${output}`);
     }
-    if (!existsSync(join(tmp, 'lib', `${tool.artifactId}-${tool.version}.jar`))) {
-      throw new Error(`mvn did not produce ${tool.artifactId}-${tool.version}.jar`);
+    for (const { artifactId, version } of artifactsOf(tool)) {
+      if (!existsSync(join(tmp, 'lib', `${artifactId}-${version}.jar`))) throw new Error(`mvn did not produce ${artifactId}-${version}.jar`);
     }
     rmSync(join(dir, 'lib'), { recursive: true, force: true });
     renameSync(join(tmp, 'lib'), join(dir, 'lib'));
