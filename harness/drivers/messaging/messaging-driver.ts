@@ -2,6 +2,7 @@ import { parseDuration } from '../../base/duration.ts';
 import { deliveryChecker } from '../../checkers/delivery.ts';
 import { SHARE_TALLY, type DriverDefinition } from '../driver.ts';
 import { amqpAdapter } from './amqp-adapter.ts';
+import { kafkaAdapter } from './kafka-adapter.ts';
 import { BACKLOG, CONSUMED, E2E, PUBLISH_WAIT } from './messaging-load.ts';
 import { messagingWorkloadSchema, type MessagingWorkload } from './messaging-workload.ts';
 
@@ -16,6 +17,7 @@ export const messagingDriver: DriverDefinition<MessagingWorkload> = {
       { name: 'refused', description: 'the broker refused the connection' },
       { name: 'reset', description: 'the connection or channel closed before the acknowledgement' },
       { name: 'nack', description: 'the broker refused the message (negative acknowledgement)' },
+      { name: 'kafka_<error>', description: "a Kafka broker's error for the request, e.g. kafka_not_leader_or_follower, kafka_not_enough_replicas", matches: /^kafka_[a-z_]+$/ },
       { name: 'other', description: 'any other failure' },
     ],
     distributions: {
@@ -32,7 +34,7 @@ export const messagingDriver: DriverDefinition<MessagingWorkload> = {
     tallies: { [SHARE_TALLY]: { description: 'messages consumed per consumer' } },
     gauges: { [BACKLOG]: { description: 'messages acknowledged to producers but not yet consumed (lost ones stay in it)', better: 'lower' } },
   },
-  adapters: { amqp: amqpAdapter },
+  adapters: { amqp: amqpAdapter, kafka: kafkaAdapter },
   checkers: [deliveryChecker],
   drainMs: (w) => parseDuration(w.drainTimeout ?? '10s')!,
   clients: (w) => Array.from({ length: w.consumers ?? 1 }, (_, i) => `consumer-${i + 1}`),
