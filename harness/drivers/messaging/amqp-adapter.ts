@@ -83,9 +83,9 @@ type Opened<C extends Channel> = { model: ChannelModel; ch: C; broken: boolean }
  */
 async function openChannel<C extends Channel>(url: string, heartbeat: number, make: (m: ChannelModel, channel: (confirm: boolean) => Promise<Channel>) => Promise<C>): Promise<Opened<C>> {
   const model = await amqp.connect(url, { noDelay: true, timeout: CONNECT_TIMEOUT_MS, heartbeat } as Options.Connect & { noDelay: boolean; timeout: number });
-  const state = { broken: false };
+  const opened = { model, ch: undefined as unknown as C, broken: false };
   const broke = (): void => {
-    state.broken = true;
+    opened.broken = true;
   };
   model.on('error', broke);
   model.on('close', broke);
@@ -95,14 +95,12 @@ async function openChannel<C extends Channel>(url: string, heartbeat: number, ma
     ch.on('close', broke);
     return ch;
   };
-  let ch: C;
   try {
-    ch = await make(model, channel);
+    opened.ch = await make(model, channel);
   } catch (err) {
     await model.close().catch(() => {});
     throw err;
   }
-  const opened: Opened<C> = { model, ch, get broken() { return state.broken; }, set broken(v: boolean) { state.broken = v; } };
   return opened;
 }
 
