@@ -65,7 +65,7 @@ const amqpClientSchema = z.strictObject({
 export function classifyAmqpError(err: unknown): string {
   const message = (err as Error | undefined)?.message ?? '';
   if (/nack/i.test(message)) return 'nack';
-  if (/channel closed|connection closed|channel ended|closed/i.test(message) && classifyError(err) === 'other') return 'reset';
+  if (/closed|ended/i.test(message) && classifyError(err) === 'other') return 'reset';
   return classifyError(err);
 }
 
