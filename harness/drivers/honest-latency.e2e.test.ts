@@ -1,37 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpServiceSpec } from '../../targets/http-service/http-service.ts';
 import { decodeHistogram } from '../metrics/histogram.ts';
-import { LocalRuntime } from '../runtime/local-runtime.ts';
-import type { StartedService } from '../runtime/runtime.ts';
 import { driveHttp } from '../testing/drive.ts';
-import { processesOfRun } from '../testing/processes.ts';
+import { localServiceForFile } from '../testing/service-for-file.ts';
 import { http, type HttpWorkload } from './http-workload.ts';
 
-const runId = `hl${process.pid}`;
-let runtime: LocalRuntime;
-let svc: StartedService;
-
-beforeAll(async () => {
-  runtime = new LocalRuntime({ runId });
-  svc = await runtime.start(httpServiceSpec());
-});
-afterAll(async () => {
-  await runtime.stopAll();
-  expect(processesOfRun(runId)).toEqual([]);
-});
+const local = localServiceForFile('hl', () => httpServiceSpec());
 
 /** Drives `workload` at the service for `ms` through the run's measure-window step, doing `meanwhile` alongside. */
 function drive(workload: HttpWorkload, ms: number, meanwhile?: () => Promise<void>) {
-  return driveHttp(svc.endpoint(), workload, { windowMs: ms, ...(meanwhile ? { meanwhile } : {}) });
+  return driveHttp(local.service().endpoint(), workload, { windowMs: ms, ...(meanwhile ? { meanwhile } : {}) });
 }
 
 /** Drives `workload` for 3 s and freezes the target (SIGSTOP) for 500 ms after the first second. */
 function driveWithStall(workload: HttpWorkload) {
   return drive(workload, 3000, async () => {
     await new Promise((r) => setTimeout(r, 1000));
-    await svc.pause();
+    await local.service().pause();
     await new Promise((r) => setTimeout(r, 500));
-    await svc.resume();
+    await local.service().resume();
   });
 }
 

@@ -4,13 +4,12 @@ import { http } from '../drivers/http-workload.ts';
 import { ResourceSampler } from '../metrics/resource-sampler.ts';
 import { LOAD_GENERATOR } from '../result/result.ts';
 import { driveHttp } from '../testing/drive.ts';
-import { processesOfRun } from '../testing/processes.ts';
+import { localServiceForFile } from '../testing/service-for-file.ts';
 import { buildImages, localImages } from '../tooling/docker/build-images.ts';
 import { engineUnavailableReason, startEngine, stopEngine, type EngineHandle } from '../tooling/docker/engine.ts';
 import { leftovers } from './docker-leftovers.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { chooseImages } from './images.ts';
-import { LocalRuntime } from './local-runtime.ts';
 import type { Runtime, StartedService } from './runtime.ts';
 
 const WARMUP_MS = 1000;
@@ -61,25 +60,14 @@ async function expectNoSampleOnceKilled(runtime: Runtime): Promise<void> {
 }
 
 describe('resources of a local service (its process group, from /proc)', () => {
-  const runId = `rs${process.pid}`;
-  let runtime: LocalRuntime;
-  let svc: StartedService;
-
-  beforeAll(async () => {
-    runtime = new LocalRuntime({ runId });
-    svc = await runtime.start(httpServiceSpec());
-  });
-  afterAll(async () => {
-    await runtime.stopAll();
-    expect(processesOfRun(runId)).toEqual([]);
-  });
+  const local = localServiceForFile('rs', () => httpServiceSpec());
 
   it('CPU per request shows the 2 ms each /work?ms=2 burns, over the service\'s own cost per request; memory is resident', async () => {
-    await expectTwoMillisecondsPerRequest(svc, 'local');
+    await expectTwoMillisecondsPerRequest(local.service(), 'local');
   });
 
   it('a service that is not running gives no sample', async () => {
-    await expectNoSampleOnceKilled(runtime);
+    await expectNoSampleOnceKilled(local.runtime());
   });
 });
 

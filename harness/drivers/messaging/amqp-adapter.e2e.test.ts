@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../base/endpoint.ts';
-import { LocalRuntime } from '../../runtime/local-runtime.ts';
-import { processesOfRun } from '../../testing/processes.ts';
 import { drive } from '../../testing/drive.ts';
+import { localServiceForFile } from '../../testing/service-for-file.ts';
 import { amqpUrl, rabbitmqSpec } from '../../../targets/rabbitmq/rabbitmq.ts';
 import { messagingDriver } from './messaging-driver.ts';
 import { messaging } from './messaging-workload.ts';
@@ -39,19 +38,11 @@ function ready(ep: Endpoint, queue: string): Promise<number> {
 }
 
 describe('the messaging workload over AMQP against a real RabbitMQ', () => {
-  const runId = `amqp${process.pid}`;
-  let runtime: LocalRuntime;
+  const broker = localServiceForFile('amqp', () => rabbitmqSpec());
   let ep: Endpoint;
-
-  beforeAll(async () => {
-    runtime = new LocalRuntime({ runId });
-    const svc = await runtime.start(rabbitmqSpec());
-    ep = svc.endpoint();
-  }, 120_000);
-  afterAll(async () => {
-    await runtime.stopAll();
-    expect(processesOfRun(runId)).toEqual([]);
-  }, 60_000);
+  beforeAll(() => {
+    ep = broker.service().endpoint();
+  });
 
   it('delivers every message the broker accepted exactly once, through confirms and manual acks', async () => {
     const name = 'steady';

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../base/endpoint.ts';
-import { LocalRuntime } from '../../runtime/local-runtime.ts';
-import { processesOfRun } from '../../testing/processes.ts';
 import { drive } from '../../testing/drive.ts';
+import { localServiceForFile } from '../../testing/service-for-file.ts';
 import { kafkaSpec } from '../../../targets/kafka/kafka.ts';
 import { messagingDriver } from './messaging-driver.ts';
 import { messaging } from './messaging-workload.ts';
@@ -34,18 +33,11 @@ function committed(ep: Endpoint, group: string): Promise<number[]> {
 }
 
 describe('the messaging workload over Kafka against a real broker (KRaft)', () => {
-  const runId = `kfk${process.pid}`;
-  let runtime: LocalRuntime;
+  const broker = localServiceForFile('kfk', () => kafkaSpec());
   let ep: Endpoint;
-
-  beforeAll(async () => {
-    runtime = new LocalRuntime({ runId });
-    ep = (await runtime.start(kafkaSpec())).endpoint();
-  }, 120_000);
-  afterAll(async () => {
-    await runtime.stopAll();
-    expect(processesOfRun(runId)).toEqual([]);
-  }, 60_000);
+  beforeAll(() => {
+    ep = broker.service().endpoint();
+  });
 
   it('delivers every message once, in order within each key, in batches the adapter gathers', async () => {
     const name = 'steady';
