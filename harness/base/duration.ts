@@ -4,6 +4,16 @@
  */
 export type Duration = `${number}${'ms' | 's' | 'm' | 'h'}` | (string & {});
 
+/**
+ * The longest duration a scenario or a flag may give (24 h): a run's measured window, its
+ * warm-up, a fault's offset and length, a timeout, a ramp stage, an SLA window. Node's timers
+ * fire at once past 2^31 - 1 ms (~24.8 days), so a longer value would not wait at all; 24 h is
+ * far inside that even after `--time-scale 10`, and longer than any benchmark should run.
+ */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+/** `MAX_DURATION_MS` as written in messages and docs. */
+export const MAX_DURATION = '24h';
+
 const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
 

@@ -1,7 +1,12 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { MAX_DURATION, MAX_DURATION_MS, parseDuration } from './duration.ts';
 
-/** A duration string (`500ms`, `3s`, `1m30s`) as a schema, with a message that shows the form. */
-export const durationSchema = z.string().refine((s) => parseDuration(s) !== undefined, {
-  message: "expected a duration such as '500ms', '3s', '2m' or '1m30s'",
-});
+/**
+ * A duration string (`500ms`, `3s`, `1m30s`) as a schema, with a message that shows the form,
+ * at most `MAX_DURATION` (24h): a longer one could overflow the timers that wait for it.
+ */
+export const durationSchema = z
+  .string()
+  .refine((s) => parseDuration(s) !== undefined, { message: "expected a duration such as '500ms', '3s', '2m' or '1m30s'" })
+  // A malformed duration has its message above; this one speaks only of those that parse.
+  .refine((s) => (parseDuration(s) ?? 0) <= MAX_DURATION_MS, { error: (issue) => `'${String(issue.input)}' is longer than ${MAX_DURATION}, the longest duration faultline accepts` });

@@ -21,9 +21,12 @@ usage:
 
 run options:
   --design <name>       run only this design (repeat, or a comma-separated list)
-  --duration <dur>      measured window, e.g. 10s (overrides the scenario)
-  --warmup <dur>        warm-up before the window, e.g. 2s (overrides the scenario)
-  --out <dir>           output folder (default results/<scenario>/<timestamp>/)
+  --duration <dur>      measured window, e.g. 10s, at most 24h (overrides the scenario)
+  --warmup <dur>        warm-up before the window, e.g. 2s, at most 24h (overrides the scenario)
+  --out <dir>           output folder (default: a new results/<scenario>/<timestamp>/, with
+                        -2, -3, … when runs start in the same second); a folder that already
+                        holds a run (result.json, reports, logs) is refused unless --force
+  --force               write into an --out folder that holds a run, replacing its files
   --runtime <kind>      local | docker | auto (default: FAULTLINE_RUNTIME, else auto:
                         docker when an engine answers, else local)
   --image <key=image>   the docker runtime's image for a key (repeat), e.g. haproxy=haproxy:2.8;
@@ -63,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
       'max-throughput-drop': { type: 'string' },
       'max-error-increase': { type: 'string' },
       clean: { type: 'boolean' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { reportsSummary, writeReports } from '../../reports/report-formats.ts';
 import { liveLine, summary } from '../../reports/terminal.ts';
 import { ExitCode, FaultlineError } from '../errors.ts';
 import type { RunResult, Wording } from '../result/result.ts';
 import { RunInterrupted, runScenario, type RunHooks } from '../run/run-scenario.ts';
-import { parseDuration } from '../base/duration.ts';
+import { MAX_DURATION, MAX_DURATION_MS, parseDuration } from '../base/duration.ts';
+import { writeResultFile } from '../result/write-result.ts';
 import { loadScenario } from '../scenario/load-scenario.ts';
 import { checkTimeline } from '../scenario/validate-scenario.ts';
 import { scaleTimeline } from '../scenario/time-scale.ts';
 import { engineAnswers } from '../tooling/docker/engine.ts';
 import { chooseImages, parseImageFlags } from '../runtime/images.ts';
+import { newRunFolder, prepareOutFolder } from './output-folder.ts';
 
 export interface RunFlags {
   design?: string[];
@@ -22,15 +23,24 @@ export interface RunFlags {
   'time-scale'?: string;
   image?: string[];
   repeat?: string;
+  force?: boolean;
 }
 
 function durationFlag(flag: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
   const ms = parseDuration(text);
-  if (ms === undefined || ms < min) {
-    throw new FaultlineError('invalid-argument', `--${flag} '${text}' is not a duration${min > 0 ? ` of at least ${min} ms` : ''}`, { hint: "write it like '500ms', '10s' or '1m'" });
+  if (ms === undefined || ms < min || ms > MAX_DURATION_MS) {
+    throw new FaultlineError('invalid-argument', `--${flag} '${text}' is not a duration of ${min > 0 ? `at least ${min} ms and ` : ''}at most ${MAX_DURATION}`, { hint: "write it like '500ms', '10s' or '1m'" });
   }
   return ms;
+}
+
+/** The window and warm-up as run (after flags and --time-scale) are each at most `MAX_DURATION`. */
+function checkRunLength(field: string, ms: number, factor: number): void {
+  if (ms <= MAX_DURATION_MS) return;
+  throw new FaultlineError('invalid-argument', `${field}: ${+(ms / 3_600_000).toFixed(2)}h${factor !== 1 ? ` (after --time-scale ${factor})` : ''} is longer than ${MAX_DURATION}, the longest a run's ${field} may be`, {
+    hint: factor !== 1 ? 'give a smaller --time-scale' : `give a --${field} of at most ${MAX_DURATION}`,
+  });
 }
 
 /** `--runtime` (else `FAULTLINE_RUNTIME`): local, docker, or auto (docker when an engine answers, else local), with the reason. */
@@ -59,10 +69,6 @@ function chooseDesigns(asked: string[] | undefined, all: string[]): string[] {
     throw new FaultlineError('invalid-argument', `unknown design${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}`, { hint: `this scenario's designs: ${all.join(', ')}` });
   }
   return all.filter((d) => names.includes(d));
-}
-
-function timestamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
 function liveHooks(wording: Wording): RunHooks {
@@ -99,6 +105,8 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
   const designs = chooseDesigns(flags.design, Object.keys(loaded.scenario.designs));
   const durationMs = durationFlag('duration', flags.duration, loaded.durationMs, 1000);
   const warmupMs = durationFlag('warmup', flags.warmup, loaded.warmupMs, 0);
+  checkRunLength('duration', durationMs, flags.duration ? 1 : factor);
+  checkRunLength('warmup', warmupMs, flags.warmup ? 1 : factor);
   const late = checkTimeline(loaded.faults, durationMs, flags.duration ? '--duration' : 'duration');
   if (late.length > 0) {
     throw new FaultlineError('invalid-argument', `the fault timeline does not fit the ${durationMs} ms window`, {
@@ -106,8 +114,14 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
       hint: 'give a longer --duration',
     });
   }
-  const outDir = resolve(flags.out ?? join('results', loaded.scenario.name, timestamp(new Date())));
-  await mkdir(outDir, { recursive: true });
+  let outDir: string;
+  if (flags.out === undefined) {
+    outDir = await newRunFolder(resolve('results', loaded.scenario.name), new Date());
+  } else {
+    outDir = resolve(flags.out);
+    await prepareOutFolder(outDir, flags.force === true);
+  }
+  const file = join(outDir, 'result.json');
   const runId = process.env.FAULTLINE_RUN_ID ?? randomBytes(4).toString('hex');
 
   const ac = new AbortController();
@@ -126,7 +140,7 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
   let result: RunResult;
   let failure: FaultlineError | undefined;
   try {
-    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, runId, runtime, runtimeReason: reason, ...(runtime === 'docker' ? { images } : {}), timeScale: factor, repeat, signal: ac.signal, hooks: liveHooks(loaded.driver.wording) });
+    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, resultFile: file, runId, runtime, runtimeReason: reason, ...(runtime === 'docker' ? { images } : {}), timeScale: factor, repeat, signal: ac.signal, hooks: liveHooks(loaded.driver.wording) });
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
     result = err.partial;
@@ -135,8 +149,7 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const file = join(outDir, 'result.json');
-  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  await writeResultFile(file, result);
   process.stdout.write(summary(result, { color: process.stdout.isTTY === true }));
   process.stdout.write(`result: ${relative(process.cwd(), file) || file}\n`);
   const reports = reportsSummary(await writeReports(result, outDir, flags.out === undefined ? { indexFolder: resolve('results') } : {}), process.cwd());

@@ -71,11 +71,36 @@ export function http<const W extends Omit<OpenHttpWorkload, 'kind'> | Omit<Close
   return { kind: 'http', ...w };
 }
 
+/** RFC 7230 `token`: what a header name may be made of. */
+const headerToken = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Printable Latin-1 and tab: what the HTTP clients accept in a header value (no CR, LF, NUL or other control). */
+const headerValueText = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** What the clients accept in a request target: no space, no control character, nothing beyond Latin-1. */
+const pathText = /^[\x21-\x7e\x80-\xff]*$/;
+
+/**
+ * Request headers, checked here so a bad one stops the run before anything starts: a name with
+ * a newline or a value with CR/LF would otherwise end the header early (or split the request,
+ * in the raw engine), or be refused by the client once every design is up.
+ */
+const headersSchema = z.record(z.string(), z.string()).check((ctx) => {
+  for (const [name, value] of Object.entries(ctx.value)) {
+    if (!headerToken.test(name)) {
+      ctx.issues.push({ code: 'custom', input: name, path: [name], continue: true, message: `header name ${JSON.stringify(name)} is not an RFC 7230 token: use letters, digits and ! # $ % & ' * + - . ^ _ \` | ~ (no spaces, colons or control characters)` });
+    }
+    if (!headerValueText.test(value)) {
+      ctx.issues.push({ code: 'custom', input: value, path: [name], continue: true, message: `header value ${JSON.stringify(value)} holds a CR, LF, NUL or other control character (or one beyond Latin-1); a value is one line of printable text` });
+    }
+  }
+});
+
+const pathSchema = z.string().startsWith('/', 'must start with /').regex(pathText, 'a request path has no spaces, control characters (CR, LF, NUL) or characters beyond Latin-1: percent-encode them');
+
 const requestSchema = z.strictObject({
   name: z.string().min(1).optional(),
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
-  path: z.string().startsWith('/', 'must start with /'),
-  headers: z.record(z.string(), z.string()).optional(),
+  path: pathSchema,
+  headers: headersSchema.optional(),
   body: z.string().optional(),
   weight: z.number().int().positive().max(1000).optional(),
   keys: z.number().int().positive().max(1_000_000).optional(),
@@ -88,7 +113,7 @@ const requestSchema = z.strictObject({
 
 const common = {
   kind: z.literal('http'),
-  path: z.string().startsWith('/', 'must start with /').optional(),
+  path: pathSchema.optional(),
   requests: z.array(requestSchema).min(1).optional(),
   timeout: durationSchema.optional(),
 };

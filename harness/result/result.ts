@@ -18,7 +18,11 @@ export interface RunResult {
   environment: Environment;
   startedAt: string;
   finishedAt: string;
-  /** False when the run was cut short (interrupted, a design failed to start, the harness broke). */
+  /**
+   * False when the run was cut short (interrupted, a design failed to start, the harness broke),
+   * and in the copy written after each design while the run goes on: a run killed outright
+   * (SIGKILL, a crash of the machine) leaves that copy, with every design finished before it.
+   */
   complete: boolean;
   /** Overall verdict: true when every SLA line of every design held. */
   passed: boolean;

@@ -12,6 +12,7 @@ import { measureIdleCost, ToxiproxyControl, toxiproxyServerSpec } from '../fault
 import { ResourceSampler } from '../metrics/resource-sampler.ts';
 import { MetricSink, SEND_LAG } from '../metrics/sink.ts';
 import { formatLatency } from '../result/format.ts';
+import { writeResultFile } from '../result/write-result.ts';
 import { RESULT_SCHEMA_VERSION, type DesignResult, type Environment, type FaultRecord, type RunResult, type ScenarioAsRun, type SecondStats, type ServiceInfo } from '../result/result.ts';
 import { DockerRuntime } from '../runtime/docker-runtime.ts';
 import type { ImageChoice } from '../runtime/images.ts';
@@ -41,6 +42,12 @@ export interface RunOptions {
   durationMs: number;
   /** Where per-service logs are kept (`<outDir>/logs/<design>/`). */
   outDir: string;
+  /**
+   * When set, the result so far (`complete: false`) is written here after each design, whole
+   * or not at all (`writeResultFile`), so a run killed in its third design still leaves the
+   * first two. The caller writes the final result.
+   */
+  resultFile?: string;
   runId: string;
   runtime: 'local' | 'docker';
   runtimeReason: string;
@@ -148,6 +155,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       const outcome = await runDesign(loaded, name, opts, env, shared?.control, repeat > 1 ? trial : undefined);
       if (repeat > 1) outcome.result.trial = trial;
       trials.push(outcome.result);
+      if (opts.resultFile) await writeResultFile(opts.resultFile, result(false));
       callHook(opts.hooks, 'onDesignEnd', outcome.result);
       if (outcome.error) throw new RunInterrupted(result(false), outcome.error);
     }

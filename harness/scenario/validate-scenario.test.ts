@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { http, httpService, nodeCluster, withClient } from '../index.ts';
+import { http, httpService, messaging, nginx, nodeCluster, rabbitmq, withClient } from '../index.ts';
 import { entryAt } from '../runtime/service-spec.ts';
 import { httpServiceSpec } from '../../targets/http-service/http-service.ts';
 import { registries, validateScenario } from './validate-scenario.ts';
@@ -83,6 +83,62 @@ describe('validateScenario', () => {
   it('asks for exactly one of path or requests, and a single request for autocannon', () => {
     const r = validateScenario({ ...good, workload: { kind: 'http', model: 'closed', connections: 4, engine: 'autocannon', requests: [{ path: '/a' }, { path: '/b' }], path: '/c' } });
     expect(!r.ok && r.problems.map((p) => p.path).sort()).toEqual(['workload.engine', 'workload.path']);
+  });
+
+  it('refuses every duration longer than 24h, naming its field, and accepts 24h itself', () => {
+    const r = validateScenario({
+      ...good,
+      duration: '100000h',
+      warmup: '25h',
+      workload: http({ model: 'open', rate: 100, path: '/work', timeout: '48h', stages: [{ duration: '1000h', target: 200 }] }),
+      faults: [{ name: 'slow', at: '30h', for: '26h', link: 'client->service', latency: { latency: 10 } }],
+      sla: [{ after: 'slow', check: 'p99 < 50ms', for: '100h' }, { after: 'slow', check: 'recovery < 3s', hold: '25h' }],
+      designs: { single: httpService() },
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const long = r.problems.filter((p) => /longer than 24h/.test(p.message)).map((p) => p.path).sort();
+    expect(long).toEqual(['duration', 'faults[0].at', 'faults[0].for', 'sla[0].for', 'sla[1].hold', 'warmup', 'workload.stages[0].duration', 'workload.timeout']);
+    expect(r.problems.find((p) => p.path === 'duration')?.message).toBe("'100000h' is longer than 24h, the longest duration faultline accepts");
+    const edge = validateScenario({ ...good, duration: '24h', warmup: '24h', workload: http({ model: 'open', rate: 100, path: '/work', timeout: '24h' }) });
+    expect(edge.ok && [edge.value.durationMs, edge.value.warmupMs]).toEqual([86_400_000, 86_400_000]);
+  });
+
+  it('holds every workload kind and target to the same bound: a drain timeout, a publish timeout, a proxy timeout', () => {
+    const r = validateScenario({ ...good, designs: { q: rabbitmq() }, workload: messaging({ model: 'open', rate: 10, drainTimeout: '25h', publishTimeout: '48h', processingTime: '1h' }), sla: [] });
+    expect(!r.ok && r.problems.map((p) => p.path)).toEqual(['workload.drainTimeout', 'workload.publishTimeout']);
+    const lb = validateScenario({ ...good, designs: { lb: nginx({ readTimeout: '25h' }) } });
+    expect(!lb.ok && lb.problems.map((p) => p.path)).toEqual(['designs.lb.options.readTimeout']);
+  });
+
+  it('refuses a header name that is not an RFC 7230 token and a value with CR, LF or NUL, naming the header', () => {
+    const r = validateScenario({
+      ...good,
+      workload: http({ model: 'closed', connections: 1, requests: [
+        { path: '/a', headers: { 'X-Ok': 'a\tb', 'X-Bad\nInjected': 'v', 'X Space': 'v', 'X:Colon': 'v', 'X-Split': 'a\r\nX-Evil: 1', 'X-Nul': 'a\0b' } },
+        { path: '/b', headers: { Authorization: 'Bearer abc.def', 'X-Trace-Id': 'é-latin1' } },
+      ] }),
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => p.path)).toEqual([
+      'workload.requests[0].headers["X-Bad\\nInjected"]',
+      'workload.requests[0].headers["X Space"]',
+      'workload.requests[0].headers["X:Colon"]',
+      'workload.requests[0].headers.X-Split',
+      'workload.requests[0].headers.X-Nul',
+    ]);
+    expect(r.problems[0]!.message).toMatch(/^header name "X-Bad\\nInjected" is not an RFC 7230 token/);
+    expect(r.problems[3]!.message).toMatch(/^header value "a\\r\\nX-Evil: 1" holds a CR, LF, NUL/);
+    // The path stays on one line in the error output.
+    for (const p of r.problems) expect(p.path).not.toMatch(/[\r\n\0]/);
+  });
+
+  it('refuses a request path with a space or a control character', () => {
+    const r = validateScenario({ ...good, workload: http({ model: 'open', rate: 10, requests: [{ path: '/a b' }, { path: '/ok?q=%20' }, { path: '/x\r\nHost: evil' }] }) });
+    expect(!r.ok && r.problems.map((p) => p.path)).toEqual(['workload.requests[0].path', 'workload.requests[2].path']);
+    const single = validateScenario({ ...good, workload: http({ model: 'open', rate: 10, path: '/a\0' }) });
+    expect(!single.ok && single.problems.map((p) => p.path)).toEqual(['workload.path']);
   });
 
   it('rejects a scenario that is not an object and one with no designs', () => {

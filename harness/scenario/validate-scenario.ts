@@ -73,8 +73,16 @@ const shape = z.strictObject({
   images: z.partialRecord(z.enum(Object.keys(defaultImages) as [ImageKey, ...ImageKey[]]), z.string().regex(/^\S+$/, 'an image reference such as haproxy:2.8')).optional(),
 });
 
+/** A key that reads plainly after a dot; any other (a header name with a space or a newline) is quoted, so the path stays on one line. */
+const plainKey = /^[\w$.-]+$/;
+
 function pathOf(prefix: (string | number)[], path: readonly PropertyKey[]): string {
-  return [...prefix, ...path].map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+  return [...prefix, ...path].map((p, i) => {
+    if (typeof p === 'number') return `[${p}]`;
+    const key = String(p);
+    if (!plainKey.test(key)) return `[${JSON.stringify(key)}]`;
+    return `${i === 0 ? '' : '.'}${key}`;
+  }).join('');
 }
 
 function collect(problems: Problem[], prefix: (string | number)[], result: z.ZodSafeParseResult<unknown>): void {
