@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { localImages } from '../tooling/docker/build-images.ts';
+import { mavenTools } from '../tooling/setup/maven-tools.mjs';
 import { chooseImages, defaultImages, parseImageFlags } from './images.ts';
 
 describe('docker runtime images', () => {
@@ -13,6 +15,11 @@ describe('docker runtime images', () => {
 
   it('pins every default to a tag', () => {
     for (const ref of Object.values(defaultImages)) expect(ref).toMatch(/:[\w.-]+$/);
+  });
+
+  it('tags the official and the local kafka image with the broker version the local runtime runs', () => {
+    const version = mavenTools.find((t) => t.name === 'kafka')!.version;
+    expect([defaultImages.kafka, localImages.kafka]).toEqual([`apache/kafka:${version}`, `faultline-local/kafka:${version}`]);
   });
 
   it('names the valid keys for an unknown one', () => {

@@ -11,7 +11,8 @@ export const defaultImages = {
   nginx: 'nginx:1.22',
   redis: 'redis:7.0',
   rabbitmq: 'rabbitmq:3.10',
-  kafka: 'apache/kafka:3.9.0',
+  // The broker version the tool cache holds (maven-tools.mjs), so both runtimes run the same one.
+  kafka: 'apache/kafka:4.1.1',
   toxiproxy: 'ghcr.io/shopify/toxiproxy:2.12.0',
 } as const;
 

@@ -20,6 +20,8 @@ export interface DriveOptions {
   sampler?: ResourceSampler;
   /** Runs alongside the window (a fault by hand); it is handed the driver. */
   meanwhile?: (driver: LoadDriver) => Promise<void>;
+  /** Reads the run's history file (JSON lines) before it is removed: a test's own count of what the driver saw. */
+  history?: (file: string) => Promise<void>;
 }
 
 export interface Driven {
@@ -63,6 +65,7 @@ export async function drive(kind: AnyDriver, protocol: string, endpoints: readon
     const summary = sink.finish();
     sink.destroy();
     const checks = keepsHistory ? await runCheckers(checkers, historyFile, [], opts.windowMs) : {};
+    if (historyFile) await opts.history?.(historyFile);
     return { summary, checks, ...(drained ? { drain: { ms: drained.ms, complete: drained.complete } } : {}) };
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type ISocketFactory, type Producer } from 'kafkajs';
 import { z } from 'zod';
 import type { Endpoint } from '../../base/endpoint.ts';
@@ -11,8 +12,8 @@ import type { MessagingWorkload } from './messaging-workload.ts';
 export interface KafkaClientOptions {
   /** The topic's partitions. Default 3. */
   partitions: number;
-  /** The topic's replication factor. Default 1. */
-  replicationFactor: number;
+  /** The topic's replication factor. Default: the cluster's (1 on one node, 3 on a cluster of the `kafka` target). */
+  replicationFactor?: number;
   /** Producer acknowledgements: 0 (none), 1 (the leader), `all` (every in-sync replica). Default `all`. */
   acks: 0 | 1 | 'all';
   /** Idempotent producer (one request in flight per connection, as kafkajs requires). Default false. */
@@ -36,7 +37,7 @@ export interface KafkaClientOptions {
 
 const kafkaClientSchema = z.strictObject({
   partitions: z.number().int().positive().max(1000).default(3),
-  replicationFactor: z.number().int().positive().max(5).default(1),
+  replicationFactor: z.number().int().positive().max(5).optional(),
   acks: z.union([z.literal(0), z.literal(1), z.literal('all')]).default('all'),
   idempotent: z.boolean().default(false),
   compression: z.enum(['none', 'gzip']).default('none'),
@@ -73,11 +74,14 @@ class Sockets {
   private readonly open = new Set<Socket>();
   dead = false;
   readonly factory: ISocketFactory = ({ host, port, onConnect }) => {
-    const s = connect({ host, port }, onConnect);
     if (this.dead) {
+      // Never connected: a loopback connect can complete before a later destroy, and kafkajs
+      // then writes what it had queued (a LeaveGroup, an offset commit) from the dead client.
+      const s = new Socket();
       setImmediate(() => s.destroy(new Error('client crashed')));
       return s;
     }
+    const s = connect({ host, port }, onConnect);
     s.setNoDelay(true);
     this.open.add(s);
     s.once('close', () => this.open.delete(s));
@@ -91,6 +95,8 @@ class Sockets {
 }
 
 const KAFKA_ACKS = { 0: 0, 1: 1, all: -1 } as const;
+/** How long a new topic may take to have a leader for every partition. */
+const TOPIC_READY_MS = 60_000;
 
 /** Gathers a producer's messages into requests of up to `batchSize`, sent after `lingerMs`, with at most `maxInFlight` requests out. */
 class KafkaProducerLink implements ProducerLink {
@@ -277,8 +283,31 @@ class KafkaSession implements BrokerSession {
     const admin = await this.adminClient();
     const existing = await admin.listTopics();
     if (!existing.includes(o.name)) {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: o.name, numPartitions: o.partitions, replicationFactor: o.replicationFactor }] });
+      await admin.createTopics({ waitForLeaders: false, topics: [{ topic: o.name, numPartitions: o.partitions, ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}) }] });
     }
+    await this.leadersOf(admin, o.name, o.partitions);
+  }
+
+  /**
+   * Waits until every partition of the new topic has a leader, as the brokers' metadata says.
+   * kafkajs's own wait gives up when the broker it asks has not heard of the topic yet, which a
+   * cluster's brokers on a busy machine take seconds to.
+   */
+  private async leadersOf(admin: Admin, topic: string, partitions: number): Promise<void> {
+    const deadline = performance.now() + TOPIC_READY_MS;
+    let last = 'no answer';
+    while (performance.now() < deadline) {
+      try {
+        const meta = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0];
+        const led = meta?.partitions.filter((p) => p.leader >= 0).length ?? 0;
+        if (led === partitions) return;
+        last = `${led} of ${partitions} partitions have a leader`;
+      } catch (err) {
+        last = err instanceof Error ? err.message : String(err);
+      }
+      await sleep(200);
+    }
+    throw new Error(`topic '${topic}' has no leader for every partition after ${TOPIC_READY_MS / 1000} s (${last})`);
   }
 
   producer(index: number): ProducerLink {

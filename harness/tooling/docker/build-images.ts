@@ -1,14 +1,16 @@
 // Builds the docker runtime's images without a container registry, for machines (CI, this
 // one) that cannot pull: a Debian base from debootstrap + `docker import`, then node (the host's
 // own Node binary copied in), haproxy, nginx and rabbitmq (Debian's packages, apt inside the
-// build) and toxiproxy (the binary the set-up built with `go install`). Idempotent: a tag that
+// build), kafka (Debian's Java 17 and the broker jars the set-up fetched with Maven) and
+// toxiproxy (the binary the set-up built with `go install`). Idempotent: a tag that
 // exists is kept. Point the runtime at them with `localImages` (FAULTLINE_IMAGE_<KEY> variables).
 //   node harness/tooling/docker/build-images.ts
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { findGoTool, goTools } from '../../base/go-tools.mjs';
+import { findMavenTool, mavenTools } from '../setup/maven-tools.mjs';
 import type { ImageKey } from '../../runtime/images.ts';
 
 const BASE = 'faultline-local/debian:bookworm';
@@ -19,6 +21,7 @@ export const localImages = {
   haproxy: 'faultline-local/haproxy:2.6',
   nginx: 'faultline-local/nginx:1.22',
   rabbitmq: 'faultline-local/rabbitmq:3.10',
+  kafka: 'faultline-local/kafka:4.1.1',
   toxiproxy: 'faultline-local/toxiproxy:2.12.0',
 } as const satisfies Partial<Record<ImageKey, string>>;
 
@@ -96,6 +99,20 @@ function buildBase(): void {
 const apt = (packages: string) =>
   `RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${packages} && rm -rf /var/lib/apt/lists/*\n`;
 
+/**
+ * The official image's layout where it matters: the broker's jars in /opt/kafka/libs, `java` on
+ * PATH. The jars are those of the tool cache, so both runtimes run the same broker; Java is
+ * Debian's 17 (Kafka 4 brokers need 17 or later).
+ */
+function buildKafka(): void {
+  const tool = mavenTools.find((t) => t.name === 'kafka')!;
+  const classPath = findMavenTool(tool);
+  if (!classPath) throw new Error(`the Kafka broker's jars (${tool.groupId}:${tool.artifactId}:${tool.version}) are not in the tool cache: run 'npm run setup' first`);
+  const lib = dirname(classPath);
+  const jars = Object.fromEntries(readdirSync(lib).filter((f) => f.endsWith('.jar')).map((f) => [f, join(lib, f)]));
+  build(localImages.kafka, `FROM ${BASE}\n${apt('openjdk-17-jre-headless')}COPY *.jar /opt/kafka/libs/\n`, jars);
+}
+
 /** Builds every local image that is missing. */
 export function buildImages(): void {
   buildBase();
@@ -106,6 +123,7 @@ export function buildImages(): void {
   // /usr/sbin wrapper, which switches users) as `rabbitmq-server` on PATH. The imported base
   // has no PATH of its own to extend.
   build(localImages.rabbitmq, `FROM ${BASE}\n${apt('rabbitmq-server')}ENV PATH=/usr/lib/rabbitmq/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n`);
+  buildKafka();
   const toxiproxy = findGoTool(goTools.find((t) => t.command === 'toxiproxy-server')!);
   if (!toxiproxy) throw new Error("toxiproxy-server not found: run 'npm run setup' first");
   // The same layout as the official image: the server at /toxiproxy.
