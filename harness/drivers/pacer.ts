@@ -74,6 +74,8 @@ export class OpenPacer {
   private immediate: NodeJS.Immediate | undefined;
   private clock: PreciseClock | undefined;
   private stopped = false;
+  /** Sends whatever is due by now and before the window's end (the pump, once started). */
+  private catchUp: (() => void) | undefined;
 
   constructor(load: OpenLoad, opts: { sink: MetricSink; send: SendOne }) {
     this.targetRate = load.rate;
@@ -115,11 +117,18 @@ export class OpenPacer {
       else if (wait > SPIN_MS) clock.wakeAt(next - SPIN_MS, pump);
       else this.immediate = setImmediate(pump);
     };
+    this.catchUp = pump;
     pump();
   }
 
-  /** Stops sending and waits until what is in flight finished, at most `boundMs`. */
-  async stop(boundMs: number): Promise<void> {
+  /**
+   * Stops sending and waits until what is in flight finished, at most `boundMs`. What fell due
+   * before the window's end and is still unsent (the event loop was busy when its turn came) is
+   * sent first, late, with its lag: the window's schedule is sent whole. `sendDue: false` for a
+   * driver that is closing without a window's end (an abandoned run): nothing more is sent.
+   */
+  async stop(boundMs: number, sendDue = true): Promise<void> {
+    if (!this.stopped && sendDue) this.catchUp?.();
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);

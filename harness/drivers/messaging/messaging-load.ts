@@ -308,7 +308,7 @@ export class MessagingLoad implements LoadDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pacer.stop(0);
+    await this.pacer.stop(0, false);
     for (const c of this.consumers) {
       c.life++;
       for (const t of c.timers) clearTimeout(t);
