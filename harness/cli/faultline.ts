@@ -1,19 +1,23 @@
 #!/usr/bin/env node
+import { enableCompileCache } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitCode, FaultlineError, formatError } from '../errors.ts';
-import { compareCommand } from './compare-command.ts';
-import { doctorCommand } from './doctor-command.ts';
-import { listCommand } from './list-command.ts';
-import { reportCommand } from './report-command.ts';
-import { runCommand } from './run-command.ts';
+
+// Node keeps the bytecode of every module it compiles, so later starts skip most of the
+// compiling (the commands below are imported after this line). Beside the tool cache, not in
+// os.tmpdir(): a run leaves nothing there. NODE_COMPILE_CACHE, when set, says where instead.
+enableCompileCache(process.env.NODE_COMPILE_CACHE ? undefined : join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'faultline', 'node-compile-cache'));
 
 const usage = `faultline — load and chaos benchmarks of real designs
 
 usage:
   faultline run <scenario name | path> [options]   run a scenario (npm run scenario -- <name>)
   faultline list                                   the scenarios in scenarios/
-  faultline doctor [--clean]                       Node and the system programs: found or missing;
-                                                   --clean removes containers and networks a crashed run left
+  faultline doctor [--clean]                       Node and the system programs: found or missing; what killed runs
+                                                   left; --clean stops and removes it (processes, temp dirs, containers,
+                                                   networks), never anything of a run still going
   faultline report <result.json | folder> [--out <dir>]
                                                    re-render the reports of a run (of every run in a folder, plus its index.html)
   faultline compare <baseline.json> <current.json> [options]
@@ -46,7 +50,7 @@ exit codes:
   0   every SLA line held            1   an SLA line failed
   2   invalid scenario or set-up     3   a target failed to start
   4   a fault failed to apply        5   the harness itself broke (a bug: please report it)
-  130 interrupted (SIGINT, SIGTERM)
+  130 interrupted (SIGINT, SIGTERM, SIGHUP)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -75,20 +79,22 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return command === undefined && !values.help ? ExitCode.InvalidInput : ExitCode.Pass;
   }
+  // Each command's module is loaded only when it runs: `list` and `--help` answer without the
+  // docker runtime, the drivers' clients or the report renderers (see README, Command line).
   switch (command) {
     case 'run':
       if (rest.length !== 1) throw new FaultlineError('invalid-argument', 'faultline run takes one scenario name or path', { hint: "see 'faultline list' for names" });
-      return runCommand(rest[0]!, values);
+      return (await import('./run-command.ts')).runCommand(rest[0]!, values);
     case 'list':
-      return listCommand();
+      return (await import('./list-command.ts')).listCommand();
     case 'doctor':
-      return doctorCommand({ clean: values.clean === true });
+      return (await import('./doctor-command.ts')).doctorCommand({ clean: values.clean === true });
     case 'report':
       if (rest.length !== 1) throw new FaultlineError('invalid-argument', 'faultline report takes one result.json or folder', { hint: 'faultline report results/<scenario>/<time>/result.json' });
-      return reportCommand(rest[0]!, values);
+      return (await import('./report-command.ts')).reportCommand(rest[0]!, values);
     case 'compare':
       if (rest.length !== 2) throw new FaultlineError('invalid-argument', 'faultline compare takes two result.json files: the baseline, then the current run', { hint: 'faultline compare baseline/result.json current/result.json' });
-      return compareCommand(rest[0]!, rest[1]!, values);
+      return (await import('./compare-command.ts')).compareCommand(rest[0]!, rest[1]!, values);
   }
   throw new FaultlineError('invalid-argument', `unknown command '${command}'`, { hint: 'commands: run, list, doctor, report, compare (faultline --help)' });
 }

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { join, relative, resolve } from 'node:path';
-import { reportsSummary, writeReports } from '../../reports/report-formats.ts';
-import { liveLine, summary } from '../../reports/terminal.ts';
+import type { liveLine as LiveLine } from '../../reports/terminal.ts';
 import { ExitCode, FaultlineError } from '../errors.ts';
 import type { RunResult, Wording } from '../result/result.ts';
-import { RunInterrupted, runScenario, type RunHooks } from '../run/run-scenario.ts';
+import type { RunHooks } from '../run/run-scenario.ts';
 import { MAX_DURATION, MAX_DURATION_MS, parseDuration } from '../base/duration.ts';
-import { writeResultFile } from '../result/write-result.ts';
 import { loadScenario } from '../scenario/load-scenario.ts';
 import { checkTimeline } from '../scenario/validate-scenario.ts';
 import { scaleTimeline } from '../scenario/time-scale.ts';
 import { engineAnswers } from '../tooling/docker/engine.ts';
 import { chooseImages, parseImageFlags } from '../runtime/images.ts';
 import { newRunFolder, prepareOutFolder } from './output-folder.ts';
+import { checkRunId, guardRun } from './run-guard.ts';
+import { onStopSignals } from './stop-signals.ts';
 
 export interface RunFlags {
   design?: string[];
@@ -71,7 +71,7 @@ function chooseDesigns(asked: string[] | undefined, all: string[]): string[] {
   return all.filter((d) => names.includes(d));
 }
 
-function liveHooks(wording: Wording): RunHooks {
+function liveHooks(wording: Wording, liveLine: typeof LiveLine): RunHooks {
   const tty = process.stdout.isTTY === true;
   const out = (s: string) => process.stdout.write(s);
   return {
@@ -114,6 +114,8 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
       hint: 'give a longer --duration',
     });
   }
+  const runId = process.env.FAULTLINE_RUN_ID ?? randomBytes(4).toString('hex');
+  await checkRunId(runId);
   let outDir: string;
   if (flags.out === undefined) {
     outDir = await newRunFolder(resolve('results', loaded.scenario.name), new Date());
@@ -122,7 +124,14 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
     await prepareOutFolder(outDir, flags.force === true);
   }
   const file = join(outDir, 'result.json');
-  const runId = process.env.FAULTLINE_RUN_ID ?? randomBytes(4).toString('hex');
+  // Loaded once the scenario is valid: a scenario with a problem is reported without the engine
+  // and the report renderers.
+  const [{ RunInterrupted, runScenario }, { writeResultFile }, { liveLine, summary }, { reportsSummary, writeReports }] = await Promise.all([
+    import('../run/run-scenario.ts'),
+    import('../result/write-result.ts'),
+    import('../../reports/terminal.ts'),
+    import('../../reports/report-formats.ts'),
+  ]);
 
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
@@ -133,21 +142,22 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
     process.stderr.write(`\n${sig}: stopping every service and writing a partial result\n`);
     ac.abort(sig);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const guard = guardRun(runId, runtime);
+  const offSignals = onStopSignals(onSignal);
   process.stdout.write(`faultline ${loaded.scenario.name}: ${designs.length} design(s)${repeat > 1 ? ` × ${repeat} trials` : ''}, warm-up ${warmupMs} ms, window ${durationMs} ms, runtime ${runtime} (${reason})\n`);
 
   let result: RunResult;
   let failure: FaultlineError | undefined;
   try {
-    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, resultFile: file, runId, runtime, runtimeReason: reason, ...(runtime === 'docker' ? { images } : {}), timeScale: factor, repeat, signal: ac.signal, hooks: liveHooks(loaded.driver.wording) });
+    result = await runScenario(loaded, { designs, warmupMs, durationMs, outDir, resultFile: file, runId, runtime, runtimeReason: reason, ...(runtime === 'docker' ? { images } : {}), timeScale: factor, repeat, signal: ac.signal, hooks: liveHooks(loaded.driver.wording, liveLine) });
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
     result = err.partial;
     failure = err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offSignals();
+    // Every service is stopped by now (or, after an error, by the exit hook of the runtime).
+    guard.finish();
   }
   await writeResultFile(file, result);
   process.stdout.write(summary(result, { color: process.stdout.isTTY === true }));

@@ -1,5 +1,6 @@
-import { Pool, type Dispatcher } from 'undici';
-import autocannon from 'autocannon';
+import { createRequire } from 'node:module';
+import type { Dispatcher, Pool } from 'undici';
+import type autocannon from 'autocannon';
 import { z } from 'zod';
 import { parseDuration } from '../base/duration.ts';
 import { endpointText } from '../base/endpoint.ts';
@@ -115,6 +116,10 @@ const httpClientSchema = z.strictObject({
   pipelining: z.number().int().min(1).max(100).optional(),
 });
 
+// The clients are loaded when a design's load is created (synchronously: drivers are made in
+// one step), so listing or validating scenarios never loads them.
+const require = createRequire(import.meta.url);
+
 /** An undici pool on the design's first endpoint, and the send of one request through it. */
 class UndiciClient {
   readonly pool: Pool;
@@ -124,6 +129,7 @@ class UndiciClient {
   private readonly sink: MetricSink;
 
   constructor(url: string, connections: number, client: HttpClientOptions, cycle: NormalizedRequest[], timeoutMs: number, sink: MetricSink) {
+    const { Pool } = require('undici') as typeof import('undici');
     this.pool = new Pool(url, { connections, pipelining: client.pipelining ?? 1, keepAliveTimeout: 30_000 });
     this.cycle = cycle;
     this.timeoutMs = timeoutMs;
@@ -208,7 +214,7 @@ class AutocannonDriver implements LoadDriver {
     const op = this.cycle[0]!.name;
     let finish: () => void = () => {};
     this.finished = new Promise((resolve) => (finish = resolve));
-    const instance = autocannon(
+    const instance = (require('autocannon') as typeof autocannon)(
       {
         url: this.url,
         connections: this.connections,

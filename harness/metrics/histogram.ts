@@ -1,6 +1,17 @@
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as Hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import type { LatencyFigures } from '../result/result.ts';
+
+let hdrModule: typeof Hdr | undefined;
+/**
+ * hdr-histogram-js, loaded on first use (synchronously: histograms are made in hot paths that do
+ * not await). Listing or validating scenarios loads this file for the SLA registry and never
+ * makes a histogram.
+ */
+function hdr(): typeof Hdr {
+  return (hdrModule ??= createRequire(import.meta.url)('hdr-histogram-js') as typeof Hdr);
+}
 
 export type { Histogram };
 
@@ -9,7 +20,7 @@ export type { Histogram };
  * 60 s before it resizes. One shape everywhere, so any two histograms add exactly.
  */
 export function newHistogram(): Histogram {
-  return hdr.build({
+  return hdr().build({
     bitBucketSize: 32,
     autoResize: true,
     lowestDiscernibleValue: 1,
@@ -20,11 +31,11 @@ export function newHistogram(): Histogram {
 
 /** The compact, lossless text form stored in result.json. */
 export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  return hdr().encodeIntoCompressedBase64(h);
 }
 
 export function decodeHistogram(encoded: string): Histogram {
-  const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false);
+  const decoded = hdr().decodeFromCompressedBase64(encoded, 32, false);
   // Decoding yields a histogram sized to its own content; copy into the standard shape so
   // later `add` calls never depend on which one was decoded first.
   const h = newHistogram();
@@ -37,7 +48,7 @@ export function decodeHistogram(encoded: string): Histogram {
 export function mergeEncoded(encoded: Iterable<string>): Histogram {
   const total = newHistogram();
   for (const e of encoded) {
-    const h = hdr.decodeFromCompressedBase64(e, 32, false);
+    const h = hdr().decodeFromCompressedBase64(e, 32, false);
     total.add(h);
     h.destroy();
   }

@@ -14,7 +14,6 @@ import { MetricSink, SEND_LAG } from '../metrics/sink.ts';
 import { formatLatency } from '../result/format.ts';
 import { writeResultFile } from '../result/write-result.ts';
 import { RESULT_SCHEMA_VERSION, type DesignResult, type Environment, type FaultRecord, type RunResult, type ScenarioAsRun, type SecondStats, type ServiceInfo } from '../result/result.ts';
-import { DockerRuntime } from '../runtime/docker-runtime.ts';
 import type { ImageChoice } from '../runtime/images.ts';
 import { LocalRuntime } from '../runtime/local-runtime.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -176,10 +175,11 @@ function proxiedLinks(faults: readonly Fault[]): Set<string> {
 }
 
 /** The runtime a design's services run in: its own, so stopping it stops exactly them. */
-function designRuntime(opts: RunOptions, design: string, logFolder = design): Runtime {
+async function designRuntime(opts: RunOptions, design: string, logFolder = design): Promise<Runtime> {
   const logDir = join(opts.outDir, 'logs', logFolder);
+  // The docker runtime (testcontainers and its client stack) is loaded only by runs that use it.
   return opts.runtime === 'docker'
-    ? new DockerRuntime({ runId: opts.runId, design, logDir, ...(opts.images ? { images: opts.images } : {}) })
+    ? new (await import('../runtime/docker-runtime.ts')).DockerRuntime({ runId: opts.runId, design, logDir, ...(opts.images ? { images: opts.images } : {}) })
     : new LocalRuntime({ runId: opts.runId, logDir });
 }
 
@@ -264,7 +264,7 @@ async function runDesign(loaded: LoadedScenario, name: string, opts: RunOptions,
   const faults = faultsOf(loaded, name);
   // Each trial keeps its own logs and history.
   const files = trial === undefined ? name : `${name}.trial-${trial}`;
-  const runtime = designRuntime(opts, name, files);
+  const runtime = await designRuntime(opts, name, files);
   const base = emptyDesign(name, scenario.designs[name]!.target, scenario.workload.model);
   base.client = { protocol: plan.protocol, options: plan.client };
   // A fault that fails aborts the design just like a signal does, with its own error.

@@ -7,8 +7,10 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError } from '../errors.ts';
 import { groupUsage, type Usage } from './proc-usage.ts';
+import { RUN_ID_ENV, SERVICE_ENV } from './run-registry.ts';
 import type { Endpoint, Runtime, StartedService, StartOptions } from './runtime.ts';
 import { portNumber, type ServiceSpec } from './service-spec.ts';
+import { releaseGroup, watchGroup } from './watchdog.ts';
 
 const HOST = '127.0.0.1';
 const STOP_GRACE_MS = 5_000;
@@ -157,7 +159,7 @@ class LocalService implements StartedService {
     try {
       child = spawn(proc.command, proc.args, {
         cwd: this.dir,
-        env: { ...process.env, ...proc.env, FAULTLINE_RUN_ID: this.opts.runId },
+        env: { ...process.env, ...proc.env, [RUN_ID_ENV]: this.opts.runId, [SERVICE_ENV]: this.name },
         detached: true,
         stdio: ['ignore', fd, fd],
       });
@@ -165,6 +167,8 @@ class LocalService implements StartedService {
       closeSync(fd);
     }
     this.child = child;
+    // The run's watchdog, if any, kills the group should faultline die before it stops it.
+    if (child.pid !== undefined) watchGroup(child.pid);
     this.exitInfo = undefined;
     live.add(this);
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
@@ -256,6 +260,7 @@ class LocalService implements StartedService {
     }
     // Workers of the group may outlive their leader; the group goes with it.
     signalGroup(pid, 'SIGKILL');
+    releaseGroup(pid);
     live.delete(this);
   }
 

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { posix } from 'node:path';
-import amqp from 'amqplib';
 import { z } from 'zod';
 import type { Endpoint } from '../../harness/runtime/runtime.ts';
 import { Wait } from '../../harness/runtime/wait.ts';
@@ -153,6 +152,8 @@ export function amqpUrl(ep: Endpoint): string {
 
 /** A full AMQP handshake as guest, given up after a second; the broker opens its listener last in its boot. */
 async function amqpHandshake(ep: Endpoint, signal: AbortSignal): Promise<boolean> {
+  // Loaded on first use: listing or validating scenarios never probes a broker.
+  const { default: amqp } = await import('amqplib');
   const pending = amqp.connect(amqpUrl(ep), { noDelay: true, timeout: PROBE_TIMEOUT_MS });
   const giveUp = AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
   const abandoned = new Promise<never>((_, reject) => {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { z } from 'zod';
 import type { Endpoint } from '../../base/endpoint.ts';
 import type { Adapter } from '../driver.ts';
@@ -82,6 +82,8 @@ type Opened<C extends Channel> = { model: ChannelModel; ch: C; broken: boolean }
  * a queue whose home node is down) out of its socket handler, which would end the process.
  */
 async function openChannel<C extends Channel>(url: string, heartbeat: number, make: (m: ChannelModel, channel: (confirm: boolean) => Promise<Channel>) => Promise<C>): Promise<Opened<C>> {
+  // Loaded on first use: listing or validating scenarios never opens a connection.
+  const { default: amqp } = await import('amqplib');
   const model = await amqp.connect(url, { noDelay: true, timeout: CONNECT_TIMEOUT_MS, heartbeat } as Options.Connect & { noDelay: boolean; timeout: number });
   const opened = { model, ch: undefined as unknown as C, broken: false };
   const broke = (): void => {
