@@ -33,3 +33,34 @@ export interface CheckerDefinition {
 
 /** At most this many examples per count. */
 export const MAX_EXAMPLES = 10;
+
+/** A count as a checker returns it. */
+export type Count = Omit<CheckCount, 'checker' | 'unit'>;
+
+/** A count being gathered: the total, per second of the window, and the earliest examples with their times. */
+export class Tally {
+  value = 0;
+  readonly perSecond: number[];
+  private readonly examples: { t: number; text: string }[] = [];
+
+  constructor(seconds: number) {
+    this.perSecond = new Array<number>(seconds).fill(0);
+  }
+
+  /** One more at `t` (ms since the window began): every one counts in `value`; seconds ≥ 0 of the window per second. */
+  add(t: number, example: () => string): void {
+    this.value++;
+    const s = Math.floor(t / 1000);
+    if (s >= 0 && s < this.perSecond.length) this.perSecond[s]!++;
+    if (this.examples.length < MAX_EXAMPLES) this.examples.push({ t, text: example() });
+  }
+
+  result(): Count {
+    return { value: this.value, perSecond: this.perSecond, examples: this.examples.sort((a, b) => a.t - b.t).map((e) => e.text) };
+  }
+}
+
+/** A time in the window (ms) as examples print it: `12.34s`. */
+export function at(t: number): string {
+  return `${(t / 1000).toFixed(2)}s`;
+}

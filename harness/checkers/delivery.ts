@@ -1,8 +1,6 @@
-import { MAX_EXAMPLES, type CheckerDefinition } from './checker.ts';
+import { at, Tally, type CheckerDefinition, type Count } from './checker.ts';
 import type { HistoryRecord } from '../metrics/sink.ts';
-import type { CheckCount } from '../result/result.ts';
 
-type Count = Omit<CheckCount, 'checker' | 'unit'>;
 
 /** What one producer's messages did, as the history tells it. */
 interface Producer {
@@ -16,33 +14,6 @@ interface Producer {
   highest: number;
   /** The same, for each key of this producer. */
   highestOfKey: Map<number, number>;
-}
-
-/** A count being gathered: the total, per second of the window, and examples with their times. */
-class Tally {
-  value = 0;
-  readonly perSecond: number[];
-  examples: { t: number; text: string }[] = [];
-
-  constructor(seconds: number) {
-    this.perSecond = new Array<number>(seconds).fill(0);
-  }
-
-  /** One more at `t` (ms since the window began): every one counts in `value`; seconds ≥ 0 of the window per second. */
-  add(t: number, example: () => string): void {
-    this.value++;
-    const s = Math.floor(t / 1000);
-    if (s >= 0 && s < this.perSecond.length) this.perSecond[s]!++;
-    if (this.examples.length < MAX_EXAMPLES) this.examples.push({ t, text: example() });
-  }
-
-  result(): Count {
-    return { value: this.value, perSecond: this.perSecond, examples: this.examples.sort((a, b) => a.t - b.t).map((e) => e.text) };
-  }
-}
-
-function at(t: number): string {
-  return `${(t / 1000).toFixed(2)}s`;
 }
 
 function ordinal(n: number): string {
