@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImages, localImageEnv, localImages } from '../tooling/docker/build-images.ts';
+import { mavenTools } from '../tooling/setup/maven-tools.mjs';
 import { engineUnavailableReason, startEngine, stopEngine, type EngineHandle } from '../tooling/docker/engine.ts';
 import { leftovers } from './docker-leftovers.ts';
 import { percentileOfSeconds, writeFaultScenario } from '../testing/fault-scenario.ts';
@@ -87,13 +88,37 @@ describe.skipIf(unavailable !== undefined)('the docker runtime, through the real
     expect(code === 0 || code === 1).toBe(true);
     const d = (await resultOf(out)).designs[0]!;
     expect(d.status).toBe('completed');
-    expect(d.services.find((s) => s.name === 'rabbitmq')?.version).toMatch(/^3\.\d+\.\d+$/);
+    expect(d.services.find((s) => s.name === 'broker')?.version).toMatch(/^3\.\d+\.\d+$/);
     expect(d.faults.map((f) => [f.name, f.error])).toEqual([['broker-restart', undefined], ['consumer-crash', undefined]]);
     // Confirms, a durable queue and persistent messages: nothing the broker confirmed is lost
     // across the container's restart, and consumers carried on after it.
     expect(d.checks.lost?.value).toBe(0);
     expect(d.counters.consumed).toBeGreaterThan(0);
     expect(d.sla.find((v) => v.line === 'lost == 0')?.pass).toBe(true);
+    expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+  }, 300_000);
+
+  it('runs delivery-guarantees (kafka-at-least-once) on a Kafka container: the host reaches the broker at what it advertises, across its restart; no message lost', async () => {
+    const runId = `dkb${process.pid}`;
+    const out = join(work, 'kafka');
+    const { code, stdout } = await runCli(['run', 'delivery-guarantees', '--design', 'kafka-at-least-once', '--time-scale', '0.75', '--runtime', 'docker', '--out', out], { env: { ...env, FAULTLINE_RUN_ID: runId } }).done;
+    expect(stdout).toMatch(/runtime docker/);
+    expect(code === 0 || code === 1).toBe(true);
+    const result = await resultOf(out);
+    const d = result.designs[0]!;
+    expect(d.status).toBe('completed');
+    expect(Object.keys(result.environment.images ?? {})).toContain(localImages.kafka);
+    // Asked inside the container: the local image carries the tool cache's jars.
+    expect(d.services.find((s) => s.name === 'broker')?.version).toBe(mavenTools.find((t) => t.name === 'kafka')!.version);
+    expect(d.faults.map((f) => [f.name, f.error])).toEqual([['broker-restart', undefined], ['consumer-crash', undefined]]);
+    // Every producer and consumer on the host goes where the broker's metadata sends it, before
+    // and after the container's restart: acks=all and committed offsets lose nothing.
+    expect(d.checks.lost?.value).toBe(0);
+    expect(d.counters.consumed).toBeGreaterThan(0);
+    expect(d.sla.find((v) => v.line === 'lost == 0')?.pass).toBe(true);
+    // Two starts of the same container, and only the first formatted the storage: the restart found its data.
+    const log = await readFile(join(out, 'logs', 'kafka-at-least-once', 'broker.log'), 'utf8');
+    expect([log.match(/Performing controller activation/g)?.length, log.match(/The metadata log appears to be empty/g)?.length]).toEqual([2, 1]);
     expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
   }, 300_000);
 

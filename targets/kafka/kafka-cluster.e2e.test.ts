@@ -12,6 +12,7 @@ import { startTopology, type UpTopology } from '../../harness/run/start-topology
 import { LocalRuntime } from '../../harness/runtime/local-runtime.ts';
 import { clientLinkName } from '../../harness/runtime/service-spec.ts';
 import { drive } from '../../harness/testing/drive.ts';
+import { topicHolds, withKafkaAdmin } from '../../harness/testing/kafka-truth.ts';
 import { processesOfRun } from '../../harness/testing/processes.ts';
 import { kafkaTarget } from './kafka.ts';
 
@@ -29,19 +30,9 @@ function client(eps: readonly Endpoint[]): Kafka {
   return new Kafka({ clientId: 'cluster-e2e', brokers: eps.map((e) => `${e.host}:${e.port}`), logLevel: logLevel.NOTHING, connectionTimeout: 2_000, requestTimeout: 5_000, retry: { retries: 1 } });
 }
 
-async function withAdmin<T>(eps: readonly Endpoint[], use: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
-  const admin = client(eps).admin({ retry: { retries: 1 } });
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** Partition 0's leader and in-sync replicas, as the brokers at `eps` tell it. */
 async function partitionZero(eps: readonly Endpoint[], topic: string): Promise<{ leader: number; replicas: number[]; isr: number[] }> {
-  return withAdmin(eps, async (a) => {
+  return withKafkaAdmin(eps, async (a) => {
     const p = (await a.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.find((x) => x.partitionId === 0)!;
     return { leader: p.leader, replicas: [...p.replicas].sort(), isr: [...p.isr].sort() };
   });
@@ -49,7 +40,7 @@ async function partitionZero(eps: readonly Endpoint[], topic: string): Promise<{
 
 /** Every message the topic's log holds, read by a consumer group of its own: `p:s` of each. */
 async function logHolds(eps: readonly Endpoint[], topic: string): Promise<string[]> {
-  const held = await withAdmin(eps, async (a) => (await a.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0));
+  const held = await topicHolds(eps, topic);
   const consumer = client(eps).consumer({ groupId: `audit-${topic}`, sessionTimeout: 6_000, maxWaitTimeInMs: 100 });
   const seen: string[] = [];
   try {
@@ -116,12 +107,12 @@ describe('a Kafka cluster of 3 brokers and a controller in the local runtime', (
   it('runs a controller and three brokers, each registered, and replicates a new topic 3 times, all in sync', async () => {
     expect(processesOfRun(runId).map(cmdline).filter((c) => c.includes('kafka.Kafka'))).toHaveLength(4);
     expect(up.entry.endpoints).toEqual(BROKERS.map((b) => up.links.get(clientLinkName(`kafka-${b}`))!.listen));
-    const cluster = await withAdmin(up.entry.endpoints, (a) => a.describeCluster());
+    const cluster = await withKafkaAdmin(up.entry.endpoints, (a) => a.describeCluster());
     expect(cluster.brokers.map((b) => b.nodeId).sort()).toEqual(BROKERS);
     // Each broker hands its clients its client link's proxy, not its own port.
     for (const b of cluster.brokers) expect({ host: b.host, port: b.port }).toEqual(up.links.get(clientLinkName(`kafka-${b.nodeId}`))!.listen);
     // The broker's default (3) when the load names no replication factor.
-    await withAdmin(up.entry.endpoints, (a) => a.createTopics({ waitForLeaders: true, topics: [{ topic: 'replicated', numPartitions: 1 }] }));
+    await withKafkaAdmin(up.entry.endpoints, (a) => a.createTopics({ waitForLeaders: true, topics: [{ topic: 'replicated', numPartitions: 1 }] }));
     await until('all replicas in sync', async () => (await partitionZero(up.entry.endpoints, 'replicated')).isr.length === 3, 30_000);
     expect((await partitionZero(up.entry.endpoints, 'replicated')).replicas).toEqual(BROKERS);
   }, 60_000);

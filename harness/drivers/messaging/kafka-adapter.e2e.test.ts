@@ -1,40 +1,25 @@
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../base/endpoint.ts';
 import { drive } from '../../testing/drive.ts';
+import { topicHolds, withKafkaAdmin } from '../../testing/kafka-truth.ts';
 import { localServiceForFile } from '../../testing/service-for-file.ts';
 import { kafkaSpec } from '../../../targets/kafka/kafka.ts';
 import { messagingDriver } from './messaging-driver.ts';
 import { messaging } from './messaging-workload.ts';
 
-/**
- * The truth these tests compare the driver and its checker with comes from the broker: the
- * topic's end offsets (how many messages it holds) and the group's committed offsets.
- */
-async function withAdmin<T>(ep: Endpoint, use: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
-  const admin = new Kafka({ clientId: 'test-truth', brokers: [`${ep.host}:${ep.port}`], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Messages the topic holds, by the broker's end offsets. */
-function held(ep: Endpoint, topic: string): Promise<number> {
-  return withAdmin(ep, async (a) => (await a.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0));
-}
+// The truth these tests compare the driver and its checker with comes from the broker: the
+// topic's end offsets (how many messages it holds) and the group's committed offsets.
 
 /** Offsets the group committed, by partition (-1: none). */
 function committed(ep: Endpoint, group: string): Promise<number[]> {
-  return withAdmin(ep, async (a) => (await a.fetchOffsets({ groupId: group, topics: [group] }))[0]!.partitions.sort((x, y) => x.partition - y.partition).map((p) => Number(p.offset)));
+  return withKafkaAdmin(ep, async (a) => (await a.fetchOffsets({ groupId: group, topics: [group] }))[0]!.partitions.sort((x, y) => x.partition - y.partition).map((p) => Number(p.offset)));
 }
 
 /** Client ids of the group's members, as its coordinator counts them. */
 function members(ep: Endpoint, group: string): Promise<string[]> {
-  return withAdmin(ep, async (a) => (await a.describeGroups([group])).groups[0]!.members.map((m) => m.clientId));
+  return withKafkaAdmin(ep, async (a) => (await a.describeGroups([group])).groups[0]!.members.map((m) => m.clientId));
 }
 
 describe('the messaging workload over Kafka against a real broker (KRaft)', () => {
@@ -48,7 +33,7 @@ describe('the messaging workload over Kafka against a real broker (KRaft)', () =
     const name = 'steady';
     const r = await drive(messagingDriver, 'kafka', [ep], messaging({ model: 'open', rate: 500, producers: 2, consumers: 2, keys: 8, messageSize: 256 }), { name, partitions: 4 }, { windowMs: 2000 });
     // 500/s for 2 s: the schedule's 1,000, as the topic's offsets count them.
-    expect(await held(ep, name)).toBe(1000);
+    expect(await topicHolds(ep, name)).toBe(1000);
     expect(r.summary.totals.ok).toBe(1000);
     expect(r.summary.counters.consumed).toBe(1000);
     expect(r.drain?.complete).toBe(true);
@@ -76,7 +61,7 @@ describe('the messaging workload over Kafka against a real broker (KRaft)', () =
         await sleep(5000);
       },
     });
-    const total = await held(ep, name);
+    const total = await topicHolds(ep, name);
     expect(total).toBe(100);
     expect(await committed(ep, name)).toEqual([-1]);
     expect(r.checks.duplicated?.value).toBe(partitions);
@@ -107,7 +92,7 @@ describe('the messaging workload over Kafka against a real broker (KRaft)', () =
         expect(await members(ep, name)).toContain('faultline-consumer-1');
       },
     });
-    const total = await held(ep, name);
+    const total = await topicHolds(ep, name);
     expect(total).toBe(r.summary.sends.sent);
     expect(r.summary.totals.ok).toBe(total);
     expect(r.drain?.complete).toBe(true);
@@ -144,7 +129,7 @@ describe('the messaging workload over Kafka against a real broker (KRaft)', () =
     // A publish timeout longer than kafkajs's own retries: a message it is still retrying when
     // our timeout fails it may be written afterwards, failed here and stored there.
     const r = await drive(messagingDriver, 'kafka', [ep], messaging({ model: 'open', rate: 500, messageSize: 256, publishTimeout: '60s', drainTimeout: '60s' }), { name, partitions: 1, acks: 0 }, { windowMs: 4000, meanwhile: brokerHangsAndDies });
-    const total = await held(ep, name);
+    const total = await topicHolds(ep, name);
     const { ok, errors } = r.summary.totals;
     // Every publish sent was answered, one way or the other.
     expect(ok + errors).toBe(r.summary.sends.sent);
@@ -162,7 +147,7 @@ describe('the messaging workload over Kafka against a real broker (KRaft)', () =
   it('at acks all, loses nothing acknowledged when the broker is killed; what failed and was not stored is lost_unconfirmed', async () => {
     const name = 'acksall-kill';
     const r = await drive(messagingDriver, 'kafka', [ep], messaging({ model: 'open', rate: 500, messageSize: 256, drainTimeout: '60s' }), { name, partitions: 1, acks: 'all' }, { windowMs: 4000, meanwhile: brokerHangsAndDies });
-    const total = await held(ep, name);
+    const total = await topicHolds(ep, name);
     const { ok, errors } = r.summary.totals;
     // Every publish sent was answered, one way or the other.
     expect(ok + errors).toBe(r.summary.sends.sent);
@@ -175,4 +160,36 @@ describe('the messaging workload over Kafka against a real broker (KRaft)', () =
     // wrote after the restart); the other failures are never consumed.
     expect(r.checks.lost_unconfirmed?.value).toBe(ok + errors - total);
   }, 120_000);
+
+  /**
+   * After a failed request an idempotent kafkajs producer would hand its sequence numbers out
+   * again (see KafkaProducerLink.renew); the adapter replaces the producer instead. Across a
+   * broker restart nothing acknowledged may be missing, and publishing must go on after it.
+   */
+  it('with an idempotent producer, loses nothing acknowledged across a broker restart, and goes on publishing after it', async () => {
+    const name = 'idempotent-restart';
+    let back = Infinity;
+    let ackTimes: number[] = [];
+    // The window outlasts the restart by far.
+    const r = await drive(messagingDriver, 'kafka', [ep], messaging({ model: 'open', rate: 100, messageSize: 256, drainTimeout: '60s' }), { name, partitions: 1, acks: 'all', idempotent: true }, {
+      windowMs: 25_000,
+      meanwhile: async () => {
+        const t0 = performance.now();
+        await sleep(2000);
+        await broker.service().restart();
+        back = performance.now() - t0;
+      },
+      history: async (file) => {
+        ackTimes = (await readFile(file, 'utf8')).split('\n').filter((l) => l.includes('"ev":"ack"')).map((l) => (JSON.parse(l) as { t: number }).t);
+      },
+    });
+    const total = await topicHolds(ep, name);
+    const { ok, errors } = r.summary.totals;
+    const afterReturn = ackTimes.filter((t) => t > back + 1000).length;
+    process.stdout.write(`${name}: broker back at ${Math.round(back)} ms; ok ${ok} (${afterReturn} from 1 s after), errors ${errors}, held ${total}; lost ${r.checks.lost?.value}, lost_unconfirmed ${r.checks.lost_unconfirmed?.value}\n`);
+    // A producer whose sequence numbers went wrong has every later send refused.
+    expect(afterReturn).toBeGreaterThan(0);
+    expect(r.drain?.complete).toBe(true);
+    expect(r.checks.lost?.value).toBe(0);
+  }, 150_000);
 });

@@ -1,6 +1,8 @@
 import { connect, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type ISocketFactory, type Producer } from 'kafkajs';
+import { createRequire } from 'node:module';
+import type * as KafkaJs from 'kafkajs';
+import type { Admin, Consumer, ISocketFactory, Kafka, Producer } from 'kafkajs';
 import { z } from 'zod';
 import type { Endpoint } from '../../base/endpoint.ts';
 import type { Adapter } from '../driver.ts';
@@ -95,26 +97,63 @@ class Sockets {
 }
 
 const KAFKA_ACKS = { 0: 0, 1: 1, all: -1 } as const;
+let kafkajsModule: typeof KafkaJs | undefined;
+/** kafkajs, loaded when a design first needs a client (synchronously: clients are made in constructors); listing or validating scenarios never does. */
+const kafkajs = (): typeof KafkaJs => (kafkajsModule ??= createRequire(import.meta.url)('kafkajs') as typeof KafkaJs);
 /** How long a new topic may take to have a leader for every partition. */
 const TOPIC_READY_MS = 60_000;
 
 /** Gathers a producer's messages into requests of up to `batchSize`, sent after `lingerMs`, with at most `maxInFlight` requests out. */
 class KafkaProducerLink implements ProducerLink {
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly s: KafkaSession;
+  private readonly index: number;
   private pending: { value: Buffer; key: string | undefined; resolve: () => void; reject: (e: unknown) => void; handedOver: () => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private closed = false;
+  /** An idempotent producer being replaced after a failed request; nothing is sent meanwhile. */
+  private renewing: Promise<void> | undefined;
 
   constructor(s: KafkaSession, index: number) {
     this.s = s;
-    const o = s.options;
-    this.producer = s.client(`faultline-producer-${index}`).producer({
+    this.index = index;
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    const o = this.s.options;
+    return this.s.client(`faultline-producer-${this.index}`).producer({
       idempotent: o.idempotent,
       maxInFlightRequests: o.maxInFlight,
       allowAutoTopicCreation: false,
       retry: { retries: 2, initialRetryTime: 100 },
+    });
+  }
+
+  /**
+   * After a failed request an idempotent kafkajs producer hands its sequence numbers out again,
+   * even when the broker had appended the request: the broker then takes the next request for a
+   * duplicate, answers it as written and drops it (acknowledged, never stored), and everything
+   * after gets OUT_OF_ORDER_SEQUENCE_NUMBER. A new producer gets a new producer id, whose
+   * sequence starts afresh, as librdkafka and the Java client do by bumping the epoch.
+   */
+  private renew(): void {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.renewing = (async () => {
+      await old.disconnect().catch(() => {});
+      for (let attempt = 0; !this.closed; attempt++) {
+        try {
+          await this.producer.connect();
+          return;
+        } catch {
+          await sleep(Math.min(1000, 100 * 2 ** attempt));
+        }
+      }
+    })().finally(() => {
+      this.renewing = undefined;
+      if (this.pending.length > 0) this.flush();
     });
   }
 
@@ -135,7 +174,7 @@ class KafkaProducerLink implements ProducerLink {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     // Back-pressure: with every request slot taken, messages wait here and the next finished request sends them.
-    if (this.inFlight >= this.s.options.maxInFlight || this.pending.length === 0) return;
+    if (this.renewing || this.inFlight >= this.s.options.maxInFlight || this.pending.length === 0) return;
     const batch = this.pending.splice(0, this.s.options.batchSize);
     this.inFlight++;
     for (const m of batch) m.handedOver();
@@ -143,11 +182,14 @@ class KafkaProducerLink implements ProducerLink {
     this.producer.send({
       topic: o.name,
       acks: KAFKA_ACKS[o.acks],
-      compression: o.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      compression: o.compression === 'gzip' ? kafkajs().CompressionTypes.GZIP : kafkajs().CompressionTypes.None,
       messages: batch.map((m) => (m.key === undefined ? { value: m.value } : { key: m.key, value: m.value })),
     }).then(
       () => { for (const m of batch) m.resolve(); },
-      (err: unknown) => { for (const m of batch) m.reject(err); },
+      (err: unknown) => {
+        for (const m of batch) m.reject(err);
+        if (o.idempotent && !this.closed && !this.renewing) this.renew();
+      },
     ).finally(() => {
       this.inFlight--;
       if (this.pending.length > 0) this.flush();
@@ -159,6 +201,7 @@ class KafkaProducerLink implements ProducerLink {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     for (const m of this.pending.splice(0)) m.reject(new Error('producer closed'));
+    await this.renewing;
     await this.producer.disconnect().catch(() => {});
   }
 }
@@ -266,6 +309,7 @@ class KafkaSession implements BrokerSession {
 
   /** A kafkajs client of its own (its own connections), silent. */
   client(clientId: string, socketFactory?: ISocketFactory): Kafka {
+    const { Kafka, logLevel } = kafkajs();
     return new Kafka({ clientId, brokers: this.brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10_000, ...(socketFactory ? { socketFactory } : {}) });
   }
 
