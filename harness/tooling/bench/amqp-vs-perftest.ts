@@ -1,4 +1,3 @@
-import { waitQuiet } from './bench-helpers.ts';
 // Benchmark (not a test): faultline's AMQP publisher and consumer next to RabbitMQ PerfTest, the
 // broker team's own load tool, against the same RabbitMQ node, one tool after the other, each
 // with its own queue and the same settings: message size, producers, consumers, publisher
@@ -6,8 +5,7 @@ import { waitQuiet } from './bench-helpers.ts';
 // non-persistent messages, as fast as the broker confirms (closed model).
 //   node harness/tooling/bench/amqp-vs-perftest.ts [--duration 15s] [--size 1024] [--producers 1] [--consumers 1]
 //     [--confirm 100] [--prefetch 100] [--order faultline,perftest,faultline] [--quiet-wait 30s]
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -22,17 +20,9 @@ import { LocalRuntime } from '../../runtime/local-runtime.ts';
 import type { Endpoint, StartedService } from '../../runtime/runtime.ts';
 import { drive } from '../../testing/drive.ts';
 import { findMavenTool, mavenTools } from '../setup/maven-tools.mjs';
+import { javaVersion, optionChecks, runProgram, stopProgram, waitQuiet, withCpu, type Cpu } from './bench-helpers.ts';
 
-function fail(message: string): never {
-  process.stderr.write(`amqp-vs-perftest: ${message}\n`);
-  process.exit(2);
-}
-
-function positiveInt(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) fail(`--${name} '${text}' must be a positive whole number`);
-  return n;
-}
+const { fail, positiveInt } = optionChecks('amqp-vs-perftest');
 
 const { values } = parseArgs({
   options: {
@@ -82,35 +72,8 @@ interface Row {
   /** Medians of the per-second rates (msgs/s): the steady pace, whatever a slow first second did. */
   medianSecond: { published: number; consumed: number };
   /** CPU in cores over the drive: the load tool's own process, the broker, everything else. */
-  cpu: { tool: number; broker: number; others: number };
+  cpu: Cpu;
   note: string;
-}
-
-/** CPU ticks (1/100 s) of this process's reaped children: a finished PerfTest's JVM. */
-function reapedChildTicks(): number {
-  const text = readFileSync('/proc/self/stat', 'utf8');
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return Number(f[13]) + Number(f[14]);
-}
-
-/** CPU ticks every core spent busy so far (not idle, not waiting on I/O). */
-function machineTicks(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
-  return user + nice + system + irq + softirq + steal;
-}
-
-/** Runs `work` and measures the CPU it took: this process plus its reaped children (the tool), the broker, the rest of the machine. */
-async function withCpu<T>(broker: StartedService, work: () => Promise<T>): Promise<{ result: T; cpu: Row['cpu'] }> {
-  const own0 = process.cpuUsage();
-  const [child0, all0, b0, t0] = [reapedChildTicks(), machineTicks(), (await broker.usage())?.cpuUs ?? 0, performance.now()];
-  const result = await work();
-  const own = process.cpuUsage(own0);
-  const [child1, all1, b1, t1] = [reapedChildTicks(), machineTicks(), (await broker.usage())?.cpuUs ?? 0, performance.now()];
-  const seconds = (t1 - t0) / 1000;
-  const tool = ((own.user + own.system) / 1e6 + (child1 - child0) / 100) / seconds;
-  const brokerCores = (b1 - b0) / 1e6 / seconds;
-  return { result, cpu: { tool, broker: brokerCores, others: Math.max(0, (all1 - all0) / 100 / seconds - tool - brokerCores) } };
 }
 
 function quiet(broker: StartedService): Promise<void> {
@@ -169,29 +132,6 @@ async function faultline(ep: Endpoint, run: number, queue: string): Promise<Omit
     },
     note: `${publish.ok} confirmed in ${seconds} s, drain ${r.drain ? `${Math.round(r.drain.ms)} ms` : 'none'}${problems.length > 0 ? `; ${problems.join('; ')}` : '; every message delivered once'}`,
   };
-}
-
-/** The child this script runs now, ended if the script is interrupted. */
-let runningChild: ChildProcess | undefined;
-
-/** Runs a program to its end and returns what it printed; throws on a non-zero exit. */
-function runProgram(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  runningChild = child;
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (b: Buffer) => out.push(b));
-  child.stderr.on('data', (b: Buffer) => err.push(b));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      runningChild = undefined;
-      const stdout = Buffer.concat(out).toString();
-      const stderr = Buffer.concat(err).toString();
-      if (code === 0) resolve({ stdout, stderr });
-      else reject(new Error(`${command} exited with ${code ?? signal}: ${(stderr || stdout).trim().split('\n').slice(-5).join('\n')}`));
-    });
-  });
 }
 
 /** A PerfTest summary line `<what> min/median/75th/95th/99th a/b/c/d/e µs|ms`, in µs. */
@@ -255,11 +195,6 @@ async function perftest(ep: Endpoint, run: number, queue: string): Promise<Omit<
   };
 }
 
-function javaVersion(): string {
-  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  return /^\S+ version "([^"]+)"/m.exec(`${r.stderr}${r.stdout}`)?.[1] ?? 'unknown';
-}
-
 function perfTestVersion(): string {
   const r = spawnSync('java', ['-cp', perfTestClassPath, perfTest.mainClass, '--version'], { encoding: 'utf8' });
   const text = `${r.stdout}`.replace(/\x1b\[[0-9;]*m/g, '');
@@ -271,7 +206,7 @@ function perfTestVersion(): string {
 const runtime = new LocalRuntime({ runId: `amqpbench${process.pid}` });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    runningChild?.kill('SIGTERM');
+    stopProgram();
     void runtime.stopAll().finally(() => process.exit(130));
   });
 }
@@ -294,7 +229,7 @@ try {
     rows.push({ ...result, cpu });
   }
 } finally {
-  runningChild?.kill('SIGTERM');
+  stopProgram();
   await runtime.stopAll();
 }
 

@@ -1,3 +1,5 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { nginxConfig, nginxService } from '../../../targets/nginx/nginx.ts';
 import { http, type ClosedHttpWorkload, type HttpWorkload } from '../../drivers/http-workload.ts';
 import { formatLatency } from '../../result/format.ts';
@@ -12,6 +14,30 @@ export const staticNginx = nginxService('nginx-static', 'bench', Wait.forHttp('/
   server { listen ${ctx.host}:${ctx.ports.http}; location / { return 200 'ok'; } }
 `),
 );
+
+/** The option checks of a benchmark script, from `optionChecks`. */
+export interface OptionChecks {
+  /** Prints `<script>: <message>` and exits with 2, the exit code of invalid input. */
+  fail(message: string): never;
+  /** `text` as a whole number above 0, else fails naming the option `--<name>`. */
+  positiveInt(name: string, text: string): number;
+}
+
+/** Checks of a script's options, run before anything starts, so bad input stops it without a broker or a child to clean up. */
+export function optionChecks(script: string): OptionChecks {
+  const fail = (message: string): never => {
+    process.stderr.write(`${script}: ${message}\n`);
+    process.exit(2);
+  };
+  return {
+    fail,
+    positiveInt(name, text) {
+      const n = Number(text);
+      if (!Number.isInteger(n) || n <= 0) fail(`--${name} '${text}' must be a positive whole number`);
+      return n;
+    },
+  };
+}
 
 /** Figures of one benchmark drive. */
 export interface DriveFigures {
@@ -95,4 +121,71 @@ export async function waitQuiet(othersInASecond: () => Promise<number>, quietWai
       return;
     }
   }
+}
+
+/** CPU ticks (1/100 s) of this process's reaped children: a finished tool's JVM. */
+export function reapedChildTicks(): number {
+  const text = readFileSync('/proc/self/stat', 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(f[13]) + Number(f[14]);
+}
+
+/** CPU ticks every core spent busy so far (not idle, not waiting on I/O). */
+export function machineTicks(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
+  return user + nice + system + irq + softirq + steal;
+}
+
+/** Cores used over a run: the load tool (this process and its finished children), the broker, every other process. */
+export type Cpu = { tool: number; broker: number; others: number };
+
+/**
+ * Runs `work` and measures the CPU it took, in cores: this process plus its reaped children
+ * (the tool), the broker, the rest of the machine; and how long it ran (s).
+ */
+export async function withCpu<T>(broker: StartedService, work: () => Promise<T>): Promise<{ result: T; cpu: Cpu; seconds: number }> {
+  const own0 = process.cpuUsage();
+  const [child0, all0, b0, t0] = [reapedChildTicks(), machineTicks(), (await broker.usage())?.cpuUs ?? 0, performance.now()];
+  const result = await work();
+  const own = process.cpuUsage(own0);
+  const [child1, all1, b1, t1] = [reapedChildTicks(), machineTicks(), (await broker.usage())?.cpuUs ?? 0, performance.now()];
+  const seconds = (t1 - t0) / 1000;
+  const tool = ((own.user + own.system) / 1e6 + (child1 - child0) / 100) / seconds;
+  const brokerCores = (b1 - b0) / 1e6 / seconds;
+  return { result, seconds, cpu: { tool, broker: brokerCores, others: Math.max(0, (all1 - all0) / 100 / seconds - tool - brokerCores) } };
+}
+
+/** The program `runProgram` runs now, ended by `stopProgram` if the script is interrupted. */
+let runningChild: ChildProcess | undefined;
+
+/** Runs a program to its end and returns what it printed; throws on a non-zero exit. */
+export function runProgram(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  runningChild = child;
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      runningChild = undefined;
+      const stdout = Buffer.concat(out).toString();
+      const stderr = Buffer.concat(err).toString();
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`${command} exited with ${code ?? signal}: ${(stderr || stdout).trim().split('\n').slice(-5).join('\n')}`));
+    });
+  });
+}
+
+/** Sends SIGTERM to the program `runProgram` is running, if any: on an interrupt or a failed run, before the broker stops. */
+export function stopProgram(): void {
+  runningChild?.kill('SIGTERM');
+}
+
+/** The version `java -version` prints, or `unknown`. */
+export function javaVersion(): string {
+  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  return /^\S+ version "([^"]+)"/m.exec(`${r.stderr}${r.stdout}`)?.[1] ?? 'unknown';
 }

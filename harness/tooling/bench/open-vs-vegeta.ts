@@ -13,7 +13,7 @@ import { findGoTool, goTools } from '../../base/go-tools.mjs';
 import { LATE_THRESHOLD_MS } from '../../drivers/pacer.ts';
 import { formatLatency } from '../../result/format.ts';
 import { LocalRuntime } from '../../runtime/local-runtime.ts';
-import { driveOpen, waitQuiet } from './bench-helpers.ts';
+import { driveOpen, machineTicks, optionChecks, waitQuiet } from './bench-helpers.ts';
 
 const PATH = '/health';
 /** faultline's p50 may differ from vegeta's by this fraction of it plus P50_SLACK_US. */
@@ -25,10 +25,7 @@ const BUSY_CORES = 0.2;
 /** The sink's distribution of each open-model send's lag behind schedule (µs), when it records one. */
 const SEND_LAG = 'send_lag';
 
-function fail(message: string): never {
-  process.stderr.write(`open-vs-vegeta: ${message}\n`);
-  process.exit(2);
-}
+const { fail } = optionChecks('open-vs-vegeta');
 
 const { values } = parseArgs({
   options: {
@@ -116,13 +113,6 @@ function ownTicks(): number {
   }
   for (const pid of ours) total += stats.get(pid)?.ticks ?? 0;
   return total;
-}
-
-/** CPU ticks every core spent busy so far (not idle, not waiting on I/O). */
-function machineTicks(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
-  return user + nice + system + irq + softirq + steal;
 }
 
 /** Runs `work` and reports the CPU (in cores) used by the generator and target, and by everything else on the machine. */
