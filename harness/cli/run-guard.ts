@@ -8,7 +8,7 @@ import { startWatchdog } from '../runtime/watchdog.ts';
  * live run may have it (their watchdogs would take each other's services): check it before
  * anything is created. An earlier run of the id that was killed a moment ago may still have its
  * watchdog cleaning up, which would take this run's first services for its own: wait for it
- * (at most 5 s).
+ * (at most 5 s), then refuse.
  */
 export async function checkRunId(runId: string): Promise<void> {
   if (!RUN_ID_PATTERN.test(runId)) {
@@ -20,6 +20,10 @@ export async function checkRunId(runId: string): Promise<void> {
   }
   const cleaning = () => readRuns().some((r) => r.runId === runId && r.watchdogPid !== undefined && processAlive(r.watchdogPid));
   for (let i = 0; i < 50 && cleaning(); i++) await sleep(100);
+  // Going on would let that watchdog take this run's services and temp dirs for its own.
+  if (cleaning()) {
+    throw new FaultlineError('invalid-argument', `run id '${runId}' belongs to a killed faultline run whose clean-up is still going after 5 s`, { hint: 'wait for it, or give this run another FAULTLINE_RUN_ID (or leave it unset)' });
+  }
 }
 
 /**

@@ -124,8 +124,8 @@ export class OpenPacer {
   /**
    * Stops sending and waits until what is in flight finished, at most `boundMs`. What fell due
    * before the window's end and is still unsent (the event loop was busy when its turn came) is
-   * sent first, late, with its lag: the window's schedule is sent whole. `sendDue: false` for a
-   * driver that is closing without a window's end (an abandoned run): nothing more is sent.
+   * sent first, late, with its lag: the window's schedule is sent whole (a run stopped early
+   * sends what fell due by then). `sendDue: false` when a driver closes: nothing more is sent.
    */
   async stop(boundMs: number, sendDue = true): Promise<void> {
     if (!this.stopped && sendDue) this.catchUp?.();

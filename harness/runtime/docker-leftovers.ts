@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { removeNow, RUN_LABEL } from './docker-runtime.ts';
+import { DOCKER_RUN_LABEL as RUN_LABEL } from './run-registry.ts';
 
 function ids(args: string[]): string[] {
   const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 10_000 });
@@ -13,11 +13,4 @@ export function leftovers(runId?: string): { containers: string[]; networks: str
     containers: ids(['ps', '-aq', '--no-trunc', '--filter', `label=${filter}`]),
     networks: ids(['network', 'ls', '-q', '--no-trunc', '--filter', `label=${filter}`]),
   };
-}
-
-/** Removes faultline's containers (forcibly, with their volumes) and then its networks. */
-export function removeLeftovers(runId?: string): { containers: number; networks: number } {
-  const found = leftovers(runId);
-  removeNow(found.containers, found.networks);
-  return { containers: found.containers.length, networks: found.networks.length };
 }

@@ -9,9 +9,11 @@ import { FaultlineError } from '../errors.ts';
 import { cgroupPaths, cgroupUsage, treeUsage, type CgroupPaths, type Usage } from './proc-usage.ts';
 import type { Endpoint, Runtime, StartedService, StartOptions } from './runtime.ts';
 import { portNumber, type ContainerProcess, type ServiceSpec } from './service-spec.ts';
+import { DOCKER_RUN_LABEL } from './run-registry.ts';
 
 /** Every container and network faultline creates carries this label (its value: the run id). */
-export const RUN_LABEL = 'faultline.run';
+/** The label on every container and network of a run (the run registry finds a killed run's by it). */
+export const RUN_LABEL = DOCKER_RUN_LABEL;
 /** The design a container or network belongs to. */
 export const DESIGN_LABEL = 'faultline.design';
 /** Where a container's config files go. */

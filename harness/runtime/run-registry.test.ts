@@ -3,8 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RUN_LABEL } from './docker-runtime.ts';
-import { DOCKER_RUN_LABEL, forgetRun, killRunProcesses, procInfo, processAlive, readRuns, recordRun, runsDir, runTempDirs, serviceProcesses, sweepDeadRuns } from './run-registry.ts';
+import { forgetRun, killRunProcesses, procInfo, processAlive, readRuns, recordRun, runsDir, runTempDirs, serviceProcesses, sweepDeadRuns } from './run-registry.ts';
 
 // os.tmpdir() follows TMPDIR: each test gets a folder of its own for records and temp dirs.
 let tmp: string;
@@ -108,9 +107,5 @@ describe('run records', () => {
     expect(sweep).toEqual({ deadRuns: ['dead'], dirs: 2, stillRunning: [] });
     expect(readdirSync(tmp).sort()).toEqual(['faultline-live-svc-3', 'faultline-norecord-svc-4', 'faultline-runs']);
     expect(readRuns().map((r) => r.runId)).toEqual(['live']);
-  });
-
-  it('uses the docker runtime’s run label', () => {
-    expect(DOCKER_RUN_LABEL).toBe(RUN_LABEL);
   });
 });

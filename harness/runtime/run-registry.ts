@@ -21,7 +21,7 @@ export const RUN_ID_ENV = 'FAULTLINE_RUN_ID';
  */
 export const SERVICE_ENV = 'FAULTLINE_SERVICE';
 
-/** The docker runtime's label on every container and network of a run (`RUN_LABEL` there; a test keeps them equal). */
+/** The docker runtime's label on every container and network of a run (its `RUN_LABEL`). */
 export const DOCKER_RUN_LABEL = 'faultline.run';
 
 /** A run id names files, dirs, labels and networks: letters, digits, `.`, `_`, `-`. */

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../harness/base/endpoint.ts';
+import { topicLed } from '../../harness/drivers/messaging/kafka-adapter.ts';
 import { messagingDriver } from '../../harness/drivers/messaging/messaging-driver.ts';
 import { applyFault } from '../../harness/faults/apply-fault.ts';
 import { toxiproxyServerSpec, ToxiproxyControl } from '../../harness/faults/toxiproxy.ts';
@@ -112,7 +113,10 @@ describe('a Kafka cluster of 3 brokers and a controller in the local runtime', (
     // Each broker hands its clients its client link's proxy, not its own port.
     for (const b of cluster.brokers) expect({ host: b.host, port: b.port }).toEqual(up.links.get(clientLinkName(`kafka-${b.nodeId}`))!.listen);
     // The broker's default (3) when the load names no replication factor.
-    await withKafkaAdmin(up.entry.endpoints, (a) => a.createTopics({ waitForLeaders: true, topics: [{ topic: 'replicated', numPartitions: 1 }] }));
+    await withKafkaAdmin(up.entry.endpoints, async (a) => {
+      await a.createTopics({ topics: [{ topic: 'replicated', numPartitions: 1 }] });
+      await topicLed(a, 'replicated', 1);
+    });
     await until('all replicas in sync', async () => (await partitionZero(up.entry.endpoints, 'replicated')).isr.length === 3, 30_000);
     expect((await partitionZero(up.entry.endpoints, 'replicated')).replicas).toEqual(BROKERS);
   }, 60_000);

@@ -103,6 +103,28 @@ const kafkajs = (): typeof KafkaJs => (kafkajsModule ??= createRequire(import.me
 /** How long a new topic may take to have a leader for every partition. */
 const TOPIC_READY_MS = 60_000;
 
+/**
+ * Waits until the brokers' metadata shows at least `partitions` partitions of the topic, each
+ * with a leader. kafkajs's own wait after creating a topic gives up when the broker it asks has
+ * not heard of the topic yet, which a cluster's brokers on a busy machine take seconds to.
+ */
+export async function topicLed(admin: Admin, topic: string, partitions: number): Promise<void> {
+  const deadline = performance.now() + TOPIC_READY_MS;
+  let last = 'no answer';
+  while (performance.now() < deadline) {
+    try {
+      const all = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
+      const led = all.filter((p) => p.leader >= 0).length;
+      if (all.length >= partitions && led === all.length) return;
+      last = `${led} of ${Math.max(all.length, partitions)} partitions have a leader`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(200);
+  }
+  throw new Error(`topic '${topic}' has no leader for every partition after ${TOPIC_READY_MS / 1000} s (${last})`);
+}
+
 /** Gathers a producer's messages into requests of up to `batchSize`, sent after `lingerMs`, with at most `maxInFlight` requests out. */
 class KafkaProducerLink implements ProducerLink {
   private producer: Producer;
@@ -329,29 +351,8 @@ class KafkaSession implements BrokerSession {
     if (!existing.includes(o.name)) {
       await admin.createTopics({ waitForLeaders: false, topics: [{ topic: o.name, numPartitions: o.partitions, ...(o.replicationFactor !== undefined ? { replicationFactor: o.replicationFactor } : {}) }] });
     }
-    await this.leadersOf(admin, o.name, o.partitions);
-  }
-
-  /**
-   * Waits until every partition of the new topic has a leader, as the brokers' metadata says.
-   * kafkajs's own wait gives up when the broker it asks has not heard of the topic yet, which a
-   * cluster's brokers on a busy machine take seconds to.
-   */
-  private async leadersOf(admin: Admin, topic: string, partitions: number): Promise<void> {
-    const deadline = performance.now() + TOPIC_READY_MS;
-    let last = 'no answer';
-    while (performance.now() < deadline) {
-      try {
-        const meta = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0];
-        const led = meta?.partitions.filter((p) => p.leader >= 0).length ?? 0;
-        if (led === partitions) return;
-        last = `${led} of ${partitions} partitions have a leader`;
-      } catch (err) {
-        last = err instanceof Error ? err.message : String(err);
-      }
-      await sleep(200);
-    }
-    throw new Error(`topic '${topic}' has no leader for every partition after ${TOPIC_READY_MS / 1000} s (${last})`);
+    // A topic that was there keeps the partitions it has, whatever the options say.
+    await topicLed(admin, o.name, existing.includes(o.name) ? 1 : o.partitions);
   }
 
   producer(index: number): ProducerLink {

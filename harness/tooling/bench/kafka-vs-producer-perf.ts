@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { kafkaSpec } from '../../../targets/kafka/kafka.ts';
 import { parseDuration } from '../../base/duration.ts';
+import { topicLed } from '../../drivers/messaging/kafka-adapter.ts';
 import { messagingDriver } from '../../drivers/messaging/messaging-driver.ts';
 import { PUBLISH_OP } from '../../drivers/messaging/messaging-load.ts';
 import { encodeMessage, messaging } from '../../drivers/messaging/messaging-workload.ts';
@@ -133,7 +134,11 @@ function kafkaClient(ep: Endpoint, clientId: string): Kafka {
 }
 
 function createTopic(ep: Endpoint, topic: string): Promise<boolean> {
-  return withKafkaAdmin(ep, (a) => a.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] }));
+  return withKafkaAdmin(ep, async (a) => {
+    const created = await a.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+    await topicLed(a, topic, partitions);
+    return created;
+  });
 }
 
 /** faultline's client options; the Java producer's properties and kafkajs's send() say the same. */
