@@ -37,7 +37,8 @@ describe('faultline run cluster-vs-single (short)', () => {
     // cluster stays depends on what else the machine runs, so the test compares the two.
     expect(cluster.totals.latencyUs.p99).toBeLessThan(single.totals.latencyUs.p99);
     expect(cluster.sla.find((v) => v.line === 'errors < 0.5%')?.pass).toBe(true);
-    expect(stdout).toMatch(/FAIL: single missed the SLA/);
+    // The cluster's own p99 line may fail too on a busy machine: the verdict names single first either way.
+    expect(stdout).toMatch(/FAIL: single(, cluster-2)? missed the SLA/);
     expect(stdout).toMatch(/report: .*cvs\/report\.html\n/);
     for (const f of ['report.html', 'junit.xml', 'summary.md']) expect(existsSync(join(work, 'cvs', f)), f).toBe(true);
   });

@@ -43,4 +43,22 @@ describe('OpenPacer', () => {
     expect(sent).toBe(1);
     sink.destroy();
   });
+
+  it('keeps to the window when it starts after the window opened: the schedule is not shifted later', async () => {
+    vi.spyOn(performance, 'now').mockImplementation(() => clockMs);
+    clockMs = 1000;
+    const sink = new MetricSink({ windowStartMs: 1000, lateThresholdMs: 10 });
+    const due: number[] = [];
+    const pacer = new OpenPacer({ rate: 1000 }, { sink, send: (_k, dueMs, done) => { due.push(dueMs); done(); } });
+    // Setting up took 5 ms after the window was anchored.
+    clockMs = 1005;
+    pacer.start({ windowStartMs: 1000, endMs: 1200 });
+    // What fell due in those 5 ms went at once.
+    expect(due).toEqual([1000, 1001, 1002, 1003, 1004, 1005]);
+    clockMs = 1250;
+    await pacer.stop(0);
+    expect(due).toHaveLength(200);
+    expect(due.at(-1)).toBe(1199);
+    sink.destroy();
+  });
 });

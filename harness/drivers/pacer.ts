@@ -87,7 +87,10 @@ export class OpenPacer {
 
   /** Sends from now: the warm-up at the starting rate until the window opens, then the ramps, until the window ends. */
   start(window: RunWindow): void {
-    const origin = performance.now();
+    // The schedule is the window's: a pacer started after the window opened (no warm-up, and
+    // setting up took a few ms) sends what fell due since then at once, late, rather than
+    // shifting every send later and losing the window's last ones.
+    const origin = Math.min(performance.now(), window.windowStartMs);
     const schedule = new ArrivalSchedule(this.load.rate, Math.max(0, window.windowStartMs - origin), (this.load.stages ?? []).map((s) => ({ durationMs: parseDuration(s.duration)!, target: s.target })));
     const endMs = window.endMs;
     const clock = (this.clock = new PreciseClock());

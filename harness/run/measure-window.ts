@@ -45,7 +45,8 @@ export async function measureWindow(plan: WindowPlan): Promise<void> {
   timeline?.start();
   // Passes are never awaited here: reading the services must not hold up the seconds.
   void plan.sampler?.start();
-  const windowSeconds = Math.ceil((endMs - windowStartMs) / 1000);
+  // To the ms first: endMs - windowStartMs of an 8 s window can come out 8000.000000001.
+  const windowSeconds = Math.ceil(Math.round(endMs - windowStartMs) / 1000);
   for (let s = 1; windowStartMs + s * 1000 < endMs; s++) {
     await sleepUntil(windowStartMs + s * 1000, signal);
     const row = sink.tick(performance.now());
