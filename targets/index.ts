@@ -5,6 +5,7 @@ import { haproxyTarget } from './haproxy/haproxy.ts';
 import { nginxTarget } from './nginx/nginx.ts';
 import { rabbitmqTarget } from './rabbitmq/rabbitmq.ts';
 import { kafkaTarget } from './kafka/kafka.ts';
+import { redisTarget } from './redis/redis.ts';
 
 export { httpService } from './http-service/http-service.ts';
 export { nodeCluster } from './node-cluster/node-cluster.ts';
@@ -12,6 +13,7 @@ export { haproxy } from './haproxy/haproxy.ts';
 export { nginx } from './nginx/nginx.ts';
 export { rabbitmq } from './rabbitmq/rabbitmq.ts';
 export { kafka } from './kafka/kafka.ts';
+export { redis } from './redis/redis.ts';
 
 // Each entry keeps its own options type; the registry only checks that every entry is a target.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -25,6 +27,7 @@ export const targets = {
   nginx: nginxTarget,
   rabbitmq: rabbitmqTarget,
   kafka: kafkaTarget,
+  redis: redisTarget,
 } satisfies Record<string, AnyTarget>;
 
 export type TargetName = keyof typeof targets;

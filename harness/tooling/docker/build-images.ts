@@ -1,6 +1,6 @@
 // Builds the docker runtime's images without a container registry, for machines (CI, this
 // one) that cannot pull: a Debian base from debootstrap + `docker import`, then node (the host's
-// own Node binary copied in), haproxy, nginx and rabbitmq (Debian's packages, apt inside the
+// own Node binary copied in), haproxy, nginx, redis and rabbitmq (Debian's packages, apt inside the
 // build), kafka (Debian's Java 17 and the broker jars the set-up fetched with Maven) and
 // toxiproxy (the binary the set-up built with `go install`). Idempotent: a tag that
 // exists is kept. Point the runtime at them with `localImages` (FAULTLINE_IMAGE_<KEY> variables).
@@ -20,6 +20,7 @@ export const localImages = {
   node: 'faultline-local/node:22',
   haproxy: 'faultline-local/haproxy:2.6',
   nginx: 'faultline-local/nginx:1.22',
+  redis: 'faultline-local/redis:7.0',
   rabbitmq: 'faultline-local/rabbitmq:3.10',
   kafka: 'faultline-local/kafka:4.1.1',
   toxiproxy: 'faultline-local/toxiproxy:2.12.0',
@@ -119,6 +120,9 @@ export function buildImages(): void {
   build(localImages.node, `FROM ${BASE}\nCOPY node /usr/local/bin/node\n`, { node: process.execPath });
   build(localImages.haproxy, `FROM ${BASE}\n${apt('haproxy')}`);
   build(localImages.nginx, `FROM ${BASE}\n${apt('nginx')}`);
+  // The official image's layout where it matters: `redis-server` on PATH, /data made and the
+  // working dir (the redis target keeps its append-only file there).
+  build(localImages.redis, `FROM ${BASE}\n${apt('redis-server')}RUN mkdir -p /data\nWORKDIR /data\n`);
   // The official image's layout where it matters: the real server script (not Debian's
   // /usr/sbin wrapper, which switches users) as `rabbitmq-server` on PATH. The imported base
   // has no PATH of its own to extend.

@@ -11,6 +11,7 @@ export const systemPrograms = [
   { command: 'nginx', debianPackage: 'nginx', purpose: 'nginx targets; the driver benchmark', versionArgs: ['-v'] },
   // rabbitmq-server has no version flag: run with or without arguments, it boots a node.
   { command: '/usr/lib/rabbitmq/bin/rabbitmq-server', debianPackage: 'rabbitmq-server', purpose: 'rabbitmq targets (messaging designs)', versionArgs: null },
+  { command: 'redis-server', debianPackage: 'redis-server', purpose: 'redis targets (independent masters, e.g. for Redlock)', versionArgs: ['--version'] },
   { command: 'wrk', debianPackage: 'wrk', purpose: 'the driver benchmark (reference load generator)', versionArgs: ['--version'] },
   { command: '/usr/bin/time', debianPackage: 'time', purpose: "the driver benchmark (wrk's own CPU time)", versionArgs: ['--version'] },
   { command: 'dockerd', debianPackage: 'docker.io', purpose: 'the docker runtime and its tests (an engine faultline starts when none answers)', versionArgs: ['--version'] },
