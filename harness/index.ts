@@ -5,7 +5,8 @@
 export { defineScenario, type Scenario, type Workload, type Duration } from './scenario/scenario.ts';
 export { http, type HttpWorkload, type OpenHttpWorkload, type ClosedHttpWorkload, type HttpRequestSpec } from './drivers/http-workload.ts';
 export { messaging, type MessagingWorkload, type OpenMessagingWorkload, type ClosedMessagingWorkload } from './drivers/messaging/messaging-workload.ts';
+export { ids, type IdsWorkload, type OpenIdsWorkload, type ClosedIdsWorkload } from './drivers/ids-workload.ts';
 export type { AmqpClientOptions } from './drivers/messaging/amqp-adapter.ts';
-export { httpService, nodeCluster, haproxy, nginx, rabbitmq, kafka, redis, withClient, type DesignSpec } from '../targets/index.ts';
+export { httpService, nodeCluster, haproxy, nginx, rabbitmq, kafka, redis, idService, withClient, type DesignSpec } from '../targets/index.ts';
 export { ExitCode } from './errors.ts';
 export type { RunResult } from './result/result.ts';

@@ -6,6 +6,7 @@ import { nginxTarget } from './nginx/nginx.ts';
 import { rabbitmqTarget } from './rabbitmq/rabbitmq.ts';
 import { kafkaTarget } from './kafka/kafka.ts';
 import { redisTarget } from './redis/redis.ts';
+import { idServiceTarget } from './id-service/id-service.ts';
 
 export { httpService } from './http-service/http-service.ts';
 export { nodeCluster } from './node-cluster/node-cluster.ts';
@@ -14,6 +15,7 @@ export { nginx } from './nginx/nginx.ts';
 export { rabbitmq } from './rabbitmq/rabbitmq.ts';
 export { kafka } from './kafka/kafka.ts';
 export { redis } from './redis/redis.ts';
+export { idService } from './id-service/id-service.ts';
 
 // Each entry keeps its own options type; the registry only checks that every entry is a target.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -28,6 +30,7 @@ export const targets = {
   rabbitmq: rabbitmqTarget,
   kafka: kafkaTarget,
   redis: redisTarget,
+  'id-service': idServiceTarget,
 } satisfies Record<string, AnyTarget>;
 
 export type TargetName = keyof typeof targets;

@@ -7,7 +7,7 @@ import { endpointText } from '../base/endpoint.ts';
 import { FaultlineError } from '../errors.ts';
 import { keyRemapChecker } from '../checkers/key-remap.ts';
 import type { MetricSink } from '../metrics/sink.ts';
-import { SHARE_TALLY, type Adapter, type DriverContext, type DriverDefinition, type LoadDriver, type RunWindow } from './driver.ts';
+import { SHARE_TALLY, type Adapter, type DriverContext, type DriverDefinition, type ErrorKind, type LoadDriver, type RunWindow } from './driver.ts';
 import { httpWorkloadSchema, normalizeRequests, type HttpWorkload, type NormalizedRequest } from './http-workload.ts';
 import { ClosedLoops, OpenPacer, type SendOne } from './pacer.ts';
 import { RawHttpClient } from './raw-http.ts';
@@ -249,6 +249,16 @@ class AutocannonDriver implements LoadDriver {
   async close(): Promise<void> {}
 }
 
+/** What a call over HTTP may end in besides `ok`: transport failures and statuses. */
+export const HTTP_ERROR_KINDS: readonly ErrorKind[] = [
+  { name: 'timeout', description: 'no answer within the timeout' },
+  { name: 'refused', description: 'connection refused' },
+  { name: 'reset', description: 'connection reset or closed mid-request' },
+  { name: 'other', description: 'any other transport error' },
+  { name: 'http_<status>', description: 'an answer with that status (http_503)', matches: /^http_[1-5]\d\d$/ },
+  { name: 'http_<class>xx', description: 'an answer with a status of that class (http_5xx)', matches: /^http_[1-5]xx$/ },
+];
+
 const httpAdapter: Adapter<HttpWorkload, HttpClientOptions> = { client: httpClientSchema, create: createHttpDriver };
 
 /** The `http` workload kind: requests over HTTP/1.1, one adapter (`http`). */
@@ -257,14 +267,7 @@ export const httpDriver: DriverDefinition<HttpWorkload> = {
   workload: httpWorkloadSchema,
   wording: { one: 'request', many: 'requests' },
   vocabulary: {
-    errorKinds: [
-      { name: 'timeout', description: 'no answer within the timeout' },
-      { name: 'refused', description: 'connection refused' },
-      { name: 'reset', description: 'connection reset or closed mid-request' },
-      { name: 'other', description: 'any other transport error' },
-      { name: 'http_<status>', description: 'an answer with that status (http_503)', matches: /^http_[1-5]\d\d$/ },
-      { name: 'http_<class>xx', description: 'an answer with a status of that class (http_5xx)', matches: /^http_[1-5]xx$/ },
-    ],
+    errorKinds: HTTP_ERROR_KINDS,
     tallies: { [SHARE_TALLY]: { description: 'requests per responding process or backend (x-served-by)' } },
   },
   adapters: { http: httpAdapter },

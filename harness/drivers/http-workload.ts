@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Duration } from '../base/duration.ts';
-import { durationSchema } from '../base/schema-helpers.ts';
+import { durationSchema, openLoadFields } from '../base/schema-helpers.ts';
 
 /** One kind of request in an HTTP workload. */
 export interface HttpRequestSpec {
@@ -123,10 +123,8 @@ export const httpWorkloadSchema = z
     z.strictObject({
       ...common,
       model: z.literal('open'),
-      rate: z.number().positive().max(1_000_000),
-      stages: z.array(z.strictObject({ duration: durationSchema, target: z.number().min(0).max(1_000_000) })).optional(),
+      ...openLoadFields,
       connections: z.number().int().positive().max(10_000).optional(),
-      maxInFlight: z.number().int().positive().max(1_000_000).optional(),
     }),
     z.strictObject({
       ...common,

@@ -1,5 +1,6 @@
 import type { DriverDefinition } from './driver.ts';
 import { httpDriver } from './http-driver.ts';
+import { idsDriver } from './ids-driver.ts';
 import { messagingDriver } from './messaging/messaging-driver.ts';
 
 // Each entry keeps its own workload type; the registry only checks that every entry is a driver.
@@ -10,4 +11,5 @@ export type AnyDriver = DriverDefinition<any>;
 export const drivers = {
   http: httpDriver,
   messaging: messagingDriver,
+  ids: idsDriver,
 } satisfies Record<string, AnyDriver>;

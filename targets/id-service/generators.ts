@@ -2,7 +2,6 @@
 // random source) is injected, nothing sleeps and nothing is read from the system, so a test
 // drives time to the exact millisecond and a service decides how it waits.
 import { getRandomValues } from 'node:crypto';
-import { z } from 'zod';
 
 /** Reads the wall clock: ms since the Unix epoch, `Date.now` in a service. Fractions are floored. */
 export type Clock = () => number;
@@ -38,21 +37,11 @@ export const SONYFLAKE_UNIT_MS = 10;
 /** UUIDv7's counter: the 12 bits of `rand_a`. A new millisecond seeds it at random below 2^11, leaving half the space for increments. */
 export const UUIDV7_COUNTER_BITS = 12;
 
-/** Options of one generator, as a scenario gives them (validated with {@link generatorOptions}). */
+/** Options of one generator, as a scenario gives them (validated by the id-service target's schema). */
 export type GeneratorOptions =
   | { kind: 'snowflake'; workerId: number; epochMs?: number; clockBack?: ClockBackPolicy }
   | { kind: 'sonyflake'; machineId: number; epochMs?: number; clockBack?: ClockBackPolicy }
   | { kind: 'uuidv7'; clockBack?: ClockBackPolicy };
-
-const policy = z.enum(['wait', 'refuse', 'none']);
-const epoch = z.number().int().nonnegative();
-
-/** Schema of {@link GeneratorOptions}; every problem names its field. */
-export const generatorOptions = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('snowflake'), workerId: z.number().int().min(0).max(2 ** SNOWFLAKE_BITS.worker - 1), epochMs: epoch.optional(), clockBack: policy.optional() }),
-  z.strictObject({ kind: z.literal('sonyflake'), machineId: z.number().int().min(0).max(2 ** SONYFLAKE_BITS.machine - 1), epochMs: epoch.optional(), clockBack: policy.optional() }),
-  z.strictObject({ kind: z.literal('uuidv7'), clockBack: policy.optional() }),
-]) satisfies z.ZodType<GeneratorOptions>;
 
 /**
  * How to read the time out of an ID, for the drift count of the `ids` checker. `counter` IDs

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Duration } from '../../base/duration.ts';
-import { durationSchema } from '../../base/schema-helpers.ts';
+import { durationSchema, openLoadFields } from '../../base/schema-helpers.ts';
 
 /** What every messaging workload says, open or closed. */
 interface MessagingWorkloadCommon {
@@ -67,9 +67,7 @@ export const messagingWorkloadSchema = z.discriminatedUnion('model', [
   z.strictObject({
     ...common,
     model: z.literal('open'),
-    rate: z.number().positive().max(1_000_000),
-    stages: z.array(z.strictObject({ duration: durationSchema, target: z.number().min(0).max(1_000_000) })).optional(),
-    maxInFlight: z.number().int().positive().max(1_000_000).optional(),
+    ...openLoadFields,
   }),
   z.strictObject({ ...common, model: z.literal('closed'), inFlight: z.number().int().positive().max(10_000).optional() }),
 ]);
