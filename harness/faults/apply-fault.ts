@@ -1,9 +1,10 @@
 import type { ToxicType } from 'toxiproxy-node-client';
+import { FaultlineError } from '../errors.ts';
 import type { StartedService } from '../runtime/runtime.ts';
-import { faultKind, type ClientFault, type Fault, type FaultKind, type LinkFault, type ServiceFault } from './fault-spec.ts';
+import { faultKind, parseClockOffset, type ClientFault, type Fault, type FaultKind, type LinkFault, type ServiceFault } from './fault-spec.ts';
 import type { ProxiedLink } from './toxiproxy.ts';
 
-/** Undoes an applied fault: removes the toxic, re-enables the link, resumes or restarts the service. */
+/** Undoes an applied fault: removes the toxic, re-enables the link, resumes or restarts the service, sets its clock right. */
 export type Remover = () => Promise<void>;
 
 /** What a fault acts on in one design. */
@@ -57,6 +58,16 @@ async function applyServiceFault(fault: ServiceFault, kind: FaultKind, svc: Star
     case 'restart':
       await svc.restart();
       return undefined;
+    case 'clock': {
+      // Resolves once the service's clock reads the offset (up to ~1 s after the write), so the
+      // recorded applied and removed times are when the clock moved, not when it was asked to.
+      const setOffset = svc.setClockOffset?.bind(svc);
+      if (!setOffset) {
+        throw new FaultlineError('fault', `service '${svc.name}' (${svc.target}) has no fake clock, so a clock fault cannot move it`, { hint: 'only services whose target runs them with fakeClock can take a clock fault' });
+      }
+      await setOffset(parseClockOffset((fault as { clock: string }).clock)!);
+      return fault.for === undefined ? undefined : () => setOffset(0);
+    }
   }
   throw new Error(`'${kind}' is not a service fault`);
 }

@@ -1,6 +1,17 @@
 import { z } from 'zod';
-import type { Duration } from '../base/duration.ts';
+import { MAX_DURATION, MAX_DURATION_MS, parseDuration, type Duration } from '../base/duration.ts';
 import { durationSchema } from '../base/schema-helpers.ts';
+
+/** A signed duration: how far a clock is set off true time, e.g. `-2s` (back) or `+1500ms` (ahead). */
+export type ClockOffset = `${'+' | '-'}${number}${'ms' | 's' | 'm' | 'h'}` | (string & {});
+
+/** Parses a signed duration (`-2s`, `+1500ms`, `-1m30s`) to ms; the sign is required. Undefined when the text is not one. */
+export function parseClockOffset(text: string): number | undefined {
+  const m = /^\s*([+-])(\d.*)$/.exec(text);
+  const ms = m ? parseDuration(m[2]!) : undefined;
+  if (ms === undefined) return undefined;
+  return m![1] === '-' ? -ms : ms;
+}
 
 /** What every fault has: a name, when it starts, how long it lasts, and which designs it touches. */
 interface FaultTiming {
@@ -52,6 +63,16 @@ export interface ServiceFaultKinds {
   pause: true;
   /** Stop and start the service again on the same port (instant: no `for`). */
   restart: true;
+  /**
+   * Set the service's wall clock (`Date.now()`, gettimeofday, CLOCK_REALTIME) off by this
+   * signed offset, e.g. `'-2s'` (a step back, as an NTP correction makes) or `'+1500ms'`;
+   * monotonic clocks are not moved. With `for`, the clock jumps back to true time when the
+   * window ends; without, it stays off, also across restarts of the service. The change is in
+   * effect when the fault counts as applied (libfaketime reads its offset file at most once a
+   * second, so applying takes up to ~1 s). Only services whose target runs them with a fake
+   * clock (`fakeClock`); needs Debian's `faketime`.
+   */
+  clock: ClockOffset;
 }
 
 /** Faults of the load's own clients, carried out by the workload's driver. */
@@ -74,11 +95,17 @@ export type ClientFault = FaultTiming & { /** One of the workload's clients, e.g
 export type Fault = LinkFault | ServiceFault | ClientFault;
 
 export const linkFaultKinds = ['latency', 'bandwidth', 'timeout', 'reset_peer', 'slow_close', 'slicer', 'limit_data', 'down'] as const satisfies readonly (keyof LinkFaultKinds)[];
-export const serviceFaultKinds = ['kill', 'pause', 'restart'] as const satisfies readonly (keyof ServiceFaultKinds)[];
+export const serviceFaultKinds = ['kill', 'pause', 'restart', 'clock'] as const satisfies readonly (keyof ServiceFaultKinds)[];
 export const clientFaultKinds = ['crash'] as const satisfies readonly (keyof ClientFaultKinds)[];
 export type FaultKind = (typeof linkFaultKinds)[number] | (typeof serviceFaultKinds)[number] | (typeof clientFaultKinds)[number];
 
 const ms = z.number().min(0).max(3_600_000);
+const clockOffsetSchema = z
+  .string()
+  .refine((s) => parseClockOffset(s) !== undefined, { message: "expected a signed duration such as '-2s', '+1500ms' or '-1m30s' (the sign says which way the clock goes)" })
+  // A malformed offset has its message above; these speak only of those that parse.
+  .refine((s) => parseClockOffset(s) !== 0, { error: (issue) => `a clock offset of '${String(issue.input)}' moves nothing; give one such as '-2s' (offsets are whole milliseconds)` })
+  .refine((s) => Math.abs(parseClockOffset(s) ?? 0) <= MAX_DURATION_MS, { error: (issue) => `'${String(issue.input)}' is more than ${MAX_DURATION}, the largest clock offset faultline accepts` });
 const signals = ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGABRT'] as const;
 
 const kindSchemas = {
@@ -93,6 +120,7 @@ const kindSchemas = {
   kill: z.enum(signals),
   pause: z.literal(true),
   restart: z.literal(true),
+  clock: clockOffsetSchema,
   crash: z.literal(true),
 } satisfies Record<FaultKind, z.ZodType>;
 

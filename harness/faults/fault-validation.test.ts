@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { http, httpService, messaging, nodeCluster } from '../index.ts';
-import { rabbitmq } from '../../targets/index.ts';
+import { rabbitmq, targets } from '../../targets/index.ts';
+import { httpServiceSpec } from '../../targets/http-service/http-service.ts';
+import { drivers } from '../drivers/index.ts';
+import { entryAt } from '../runtime/service-spec.ts';
 import { validateScenario } from '../scenario/validate-scenario.ts';
+import { parseClockOffset } from './fault-spec.ts';
 
 const base = {
   name: 'f',
@@ -118,5 +123,55 @@ describe('fault validation', () => {
     expect(p['sla[4]']).toMatch(/recovery needs thresholds/);
     expect(p['sla[5].until']).toMatch(/until goes with a recovery check/);
     expect(p['sla[6].until[0]']).toMatch(/cannot judge a single second/);
+  });
+
+  describe('clock faults', () => {
+    // A target whose service runs with a fake clock, beside faultline's own (none of which is asked for here).
+    const clockTarget = {
+      name: 'clock-test',
+      description: 'an http-service with a fake clock',
+      options: z.strictObject({}),
+      topology: () => ({ services: [{ ...httpServiceSpec('id-1'), target: 'clock-test', fakeClock: true as const }], entries: [entryAt('http', 'id-1', 'http')] }),
+    };
+    const known = { targets: { ...targets, 'clock-test': clockTarget }, drivers };
+    const onClock = (faults: object[], designs: object = { faked: { target: 'clock-test', options: {} } }) => {
+      const r = validateScenario({ ...base, designs, faults }, known);
+      return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    const clock = (value: unknown, extra: object = {}) => ({ name: 'clock-back', service: 'id-1', at: '3s', for: '4s', clock: value, ...extra });
+
+    it('reads signed offsets to the millisecond', () => {
+      expect(['-2s', '+1500ms', '-0.5s', '+1m30s', '-1h', '-0s', '2s', '- 2s', '+', 'soon'].map(parseClockOffset)).toEqual([-2000, 1500, -500, 90_000, -3_600_000, -0, undefined, undefined, undefined, undefined]);
+    });
+
+    it('accepts a signed offset on a service with a fake clock, fractions of a second too', () => {
+      expect(onClock([clock('-2s'), clock('+500ms', { name: 'ahead', at: '8s' }), clock('-0.25s', { name: 'back', at: '13s', for: undefined })])).toEqual([]);
+    });
+
+    it('refuses an offset of 0, one without a sign and one that is not a duration', () => {
+      expect(onClock([clock('0s'), clock('+0ms', { name: 'b' }), clock('2s', { name: 'c' }), clock('-2', { name: 'd' }), clock('-25h', { name: 'e' })])).toEqual([
+        "faults[0].clock: expected a signed duration such as '-2s', '+1500ms' or '-1m30s' (the sign says which way the clock goes)",
+        "faults[1].clock: a clock offset of '+0ms' moves nothing; give one such as '-2s' (offsets are whole milliseconds)",
+        "faults[2].clock: expected a signed duration such as '-2s', '+1500ms' or '-1m30s' (the sign says which way the clock goes)",
+        "faults[3].clock: expected a signed duration such as '-2s', '+1500ms' or '-1m30s' (the sign says which way the clock goes)",
+        "faults[4].clock: '-25h' is more than 24h, the largest clock offset faultline accepts",
+      ]);
+    });
+
+    it('wants a service that exists, and not a link', () => {
+      expect(onClock([{ name: 'a', at: '1s', clock: '-2s' }])).toEqual(["faults[0].service: a clock fault acts on a service: give service, e.g. 'service'"]);
+      expect(onClock([{ name: 'a', at: '1s', link: 'client->id-1', clock: '-2s' }])).toEqual([
+        "faults[0].service: a clock fault acts on a service: give service, e.g. 'service'",
+        'faults[0].link: a clock fault acts on a service, not a link',
+      ]);
+      expect(onClock([clock('-2s', { service: 'id-2' })])).toEqual(["faults[0].service: design 'faked' has no service 'id-2'; its services: 'id-1' (or limit the fault with designs: [...])"]);
+    });
+
+    it('refuses a service that does not run with a fake clock, naming those that do', () => {
+      expect(onClock([clock('-2s')], { faked: { target: 'clock-test', options: {} }, plain: httpService({ name: 'id-1' }) })).toEqual([
+        "faults[0].clock: service 'id-1' of design 'plain' (http-service) does not run with a fake clock, so a clock fault cannot move it; no service of 'plain' does (or limit the fault with designs: [...])",
+      ]);
+      expect(onClock([clock('-2s', { designs: ['faked'] })], { faked: { target: 'clock-test', options: {} }, plain: httpService({ name: 'id-1' }) })).toEqual([]);
+    });
   });
 });

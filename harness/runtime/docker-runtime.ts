@@ -6,6 +6,7 @@ import { join, posix } from 'node:path';
 import { GenericContainer, getContainerRuntimeClient, ImageName, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { chooseImages, type ImageChoice } from './images.ts';
 import { FaultlineError } from '../errors.ts';
+import { FAKE_CLOCK_FILE, FAKE_CLOCK_LIBRARY, fakeClockEnv, fakeClockLibrary, fakeClockLoadedIn, notLoadedError, offsetFileText, untilOffsetRead } from './fake-clock.ts';
 import { cgroupPaths, cgroupUsage, treeUsage, type CgroupPaths, type Usage } from './proc-usage.ts';
 import type { Endpoint, Runtime, StartedService, StartOptions } from './runtime.ts';
 import { portNumber, type ContainerProcess, type ServiceSpec } from './service-spec.ts';
@@ -21,6 +22,9 @@ const CONTAINER_DIR = '/faultline';
 /** Named ports get fixed container ports from here on, in the spec's order. */
 const FIRST_PORT = 8080;
 const STOP_TIMEOUT_S = 5;
+/** Where a fake-clock service's offset file and its copy of libfaketime go in its container. */
+const CLOCK_FILE = posix.join(CONTAINER_DIR, FAKE_CLOCK_FILE);
+const CLOCK_LIBRARY = posix.join(CONTAINER_DIR, FAKE_CLOCK_LIBRARY);
 
 // testcontainers' own defaults do not fit an engine started here: its reaper image cannot be
 // pulled without a registry, and /.dockerenv makes it think it runs inside a container. The
@@ -102,6 +106,7 @@ export class DockerRuntime implements Runtime {
     if (!spec.container) {
       throw new FaultlineError('setup', `service '${spec.name}' (${spec.target}) has no container form, so it cannot run in the docker runtime`, { hint: 'use --runtime local' });
     }
+    const clockLibrary = spec.fakeClock ? fakeClockLibrary(spec.name) : undefined;
     const client = await getContainerRuntimeClient();
     const network = await this.ensureNetwork(client);
     const ports = Object.fromEntries(spec.ports.map((p, i) => [p, FIRST_PORT + i]));
@@ -110,7 +115,7 @@ export class DockerRuntime implements Runtime {
     const proc = spec.container({ dir: CONTAINER_DIR, host: '0.0.0.0', ports, links: opts.links ?? {}, advertised });
     const image = this.images[proc.image];
     const logFile = join(await mkdtemp(join(tmpdir(), `faultline-${this.opts.runId}-${spec.name}-`)), `${spec.name}.log`);
-    const service = new DockerService(spec, proc, image, network.name, ports, logFile, this.opts);
+    const service = new DockerService(spec, proc, image, network.name, ports, logFile, this.opts, clockLibrary);
     this.services.push(service);
     try {
       await service.launch(client);
@@ -171,8 +176,11 @@ class DockerService implements StartedService {
   private readonly ports: Record<string, number>;
   private readonly logFile: string;
   private readonly opts: DockerRuntimeOptions;
+  /** The host's libfaketime, copied into the container, for a spec with `fakeClock`. */
+  private readonly clockLibrary: string | undefined;
+  readonly setClockOffset?: (ms: number) => Promise<void>;
 
-  constructor(spec: ServiceSpec, proc: ContainerProcess, image: string, network: string, ports: Record<string, number>, logFile: string, opts: DockerRuntimeOptions) {
+  constructor(spec: ServiceSpec, proc: ContainerProcess, image: string, network: string, ports: Record<string, number>, logFile: string, opts: DockerRuntimeOptions, clockLibrary?: string) {
     this.spec = spec;
     this.proc = proc;
     this.image = image;
@@ -180,8 +188,10 @@ class DockerService implements StartedService {
     this.ports = ports;
     this.logFile = logFile;
     this.opts = opts;
+    this.clockLibrary = clockLibrary;
     this.name = spec.name;
     this.target = spec.target;
+    if (clockLibrary !== undefined) this.setClockOffset = (ms) => this.moveClock(ms);
   }
 
   private port(port?: string): number {
@@ -205,6 +215,14 @@ class DockerService implements StartedService {
   async launch(client: ContainerRuntimeClient): Promise<void> {
     const files = Object.entries(this.proc.files ?? {}).map(([rel, content]) => ({ content, target: posix.join(CONTAINER_DIR, rel) }));
     const copies = Object.entries(this.proc.copy ?? {}).map(([target, source]) => ({ source, target }));
+    let clockEnv: Record<string, string> = {};
+    if (this.clockLibrary !== undefined) {
+      // The host's own build of the library: any glibc image can load it, none needs to carry it.
+      // The offset file lives in the container, so it stays across a restart of the container.
+      files.push({ content: offsetFileText(0), target: CLOCK_FILE });
+      copies.push({ source: this.clockLibrary, target: CLOCK_LIBRARY });
+      clockEnv = fakeClockEnv(CLOCK_LIBRARY, CLOCK_FILE, this.proc.env?.LD_PRELOAD);
+    }
     const container = new GenericContainer(this.image)
       .withName(`faultline-${this.opts.runId}-${this.opts.design}-${this.name}`.replace(/[^A-Za-z0-9_.-]/g, '_'))
       .withLabels({ [RUN_LABEL]: this.opts.runId, [DESIGN_LABEL]: this.opts.design, 'faultline.service': this.name })
@@ -212,7 +230,7 @@ class DockerService implements StartedService {
       .withNetworkAliases(this.name)
       .withEntrypoint([this.proc.command])
       .withCommand(this.proc.args)
-      .withEnvironment({ ...this.proc.env, FAULTLINE_RUN_ID: this.opts.runId })
+      .withEnvironment({ ...this.proc.env, ...clockEnv, FAULTLINE_RUN_ID: this.opts.runId })
       .withCopyContentToContainer(files)
       .withCopyFilesToContainer(copies);
     try {
@@ -324,6 +342,34 @@ class DockerService implements StartedService {
     if (state.Running) await c.stop({ t: STOP_TIMEOUT_S }).catch(() => {});
     await c.start();
     await this.afterStart(client);
+  }
+
+  /**
+   * Rewrites the offset file inside the container: a running one through `sh` (a temp file,
+   * then `mv`, so the library never finds it half-written or missing); one that is not
+   * running (killed, or frozen by docker pause, when exec is refused) through the engine's
+   * archive copy, which nothing reads while it lands.
+   */
+  private async moveClock(ms: number): Promise<void> {
+    const { client, c } = await this.dockerode();
+    const state = (await client.container.inspect(c)).State;
+    const text = offsetFileText(ms);
+    if (!state.Running || state.Paused) {
+      await this.container!.copyContentToContainer([{ content: text, target: CLOCK_FILE }]);
+      // A frozen process may read its clock again within the second it last read it.
+      if (state.Paused) await untilOffsetRead(Date.now());
+      return;
+    }
+    if (state.Pid > 0 && (await fakeClockLoadedIn(state.Pid)) === false) throw notLoadedError(this.name, this.target, state.Pid);
+    const tmp = `${CLOCK_FILE}.tmp`;
+    // The exec inherits the container's variables; the shell and mv need no fake clock.
+    const r = await this.container!.exec(['sh', '-c', `printf '%s\\n' '${text.trim()}' > ${tmp} && mv ${tmp} ${CLOCK_FILE}`], { env: { LD_PRELOAD: '' } });
+    if (r.exitCode !== 0) {
+      throw new FaultlineError('fault', `service '${this.name}' (${this.target}): the clock offset file in its container could not be rewritten (sh exited with ${r.exitCode}: ${r.output.trim() || 'no output'})`, {
+        hint: `clock faults need sh and mv in the image (${this.image}); Debian-based images have them`,
+      });
+    }
+    await untilOffsetRead(Date.now());
   }
 
   /** Stops and removes the container, keeping its log. Idempotent. */

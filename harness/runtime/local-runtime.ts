@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultlineError } from '../errors.ts';
+import { fakeClockEnv, fakeClockLibrary, fakeClockLoadedIn, notLoadedError, offsetFileIn, untilOffsetRead, writeOffsetFile } from './fake-clock.ts';
 import { groupUsage, type Usage } from './proc-usage.ts';
 import { RUN_ID_ENV, SERVICE_ENV } from './run-registry.ts';
 import type { Endpoint, Runtime, StartedService, StartOptions } from './runtime.ts';
@@ -81,8 +82,9 @@ export class LocalRuntime implements Runtime {
     const ports: Record<string, number> = {};
     for (const p of spec.ports) ports[p] = await freePort();
     const advertised = Object.fromEntries(spec.ports.map((p) => [p, opts.advertised?.[p] ?? { host: HOST, port: ports[p]! }]));
+    const clockLibrary = spec.fakeClock ? fakeClockLibrary(spec.name) : undefined;
     const dir = await mkdtemp(join(tmpdir(), `faultline-${this.opts.runId}-${spec.name}-`));
-    const service = new LocalService(spec, dir, ports, { links: opts.links ?? {}, advertised }, this.opts);
+    const service = new LocalService(spec, dir, ports, { links: opts.links ?? {}, advertised }, this.opts, clockLibrary);
     this.services.push(service);
     try {
       await service.launch();
@@ -121,16 +123,23 @@ class LocalService implements StartedService {
   private readonly ports: Record<string, number>;
   private readonly given: { links: Record<string, Endpoint>; advertised: Record<string, Endpoint> };
   private readonly opts: LocalRuntimeOptions;
+  /** libfaketime's path, for a spec with `fakeClock`. */
+  private readonly clockLibrary: string | undefined;
+  /** The offset its clock has now, written to the offset file at every start. */
+  private clockOffsetMs = 0;
+  readonly setClockOffset?: (ms: number) => Promise<void>;
 
-  constructor(spec: ServiceSpec, dir: string, ports: Record<string, number>, given: { links: Record<string, Endpoint>; advertised: Record<string, Endpoint> }, opts: LocalRuntimeOptions) {
+  constructor(spec: ServiceSpec, dir: string, ports: Record<string, number>, given: { links: Record<string, Endpoint>; advertised: Record<string, Endpoint> }, opts: LocalRuntimeOptions, clockLibrary?: string) {
     this.spec = spec;
     this.dir = dir;
     this.ports = ports;
     this.given = given;
     this.opts = opts;
+    this.clockLibrary = clockLibrary;
     this.name = spec.name;
     this.target = spec.target;
     this.logFile = join(dir, `${spec.name}.log`);
+    if (clockLibrary !== undefined) this.setClockOffset = (ms) => this.moveClock(ms);
   }
 
   endpoint(port?: string): Endpoint {
@@ -154,12 +163,15 @@ class LocalService implements StartedService {
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, content);
     }
+    // The offset it had before a restart: the clock of the machine it runs on stays wrong.
+    if (this.clockLibrary !== undefined) await writeOffsetFile(offsetFileIn(this.dir), this.clockOffsetMs);
+    const clockEnv = this.clockLibrary === undefined ? {} : fakeClockEnv(this.clockLibrary, offsetFileIn(this.dir), proc.env?.LD_PRELOAD ?? process.env.LD_PRELOAD);
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
       child = spawn(proc.command, proc.args, {
         cwd: this.dir,
-        env: { ...process.env, ...proc.env, [RUN_ID_ENV]: this.opts.runId, [SERVICE_ENV]: this.name },
+        env: { ...process.env, ...proc.env, ...clockEnv, [RUN_ID_ENV]: this.opts.runId, [SERVICE_ENV]: this.name },
         detached: true,
         stdio: ['ignore', fd, fd],
       });
@@ -244,6 +256,19 @@ class LocalService implements StartedService {
   async restart(): Promise<void> {
     await this.terminate();
     await this.launch();
+  }
+
+  /**
+   * Rewrites the offset file in the service's dir. While the service is not running (killed,
+   * not yet started again) the offset is kept for its next start and nothing waits.
+   */
+  private async moveClock(ms: number): Promise<void> {
+    if (this.stopped) throw new FaultlineError('fault', `service '${this.name}' was stopped, so its clock cannot be moved`);
+    const pid = this.running ? this.child!.pid! : undefined;
+    if (pid !== undefined && (await fakeClockLoadedIn(pid)) === false) throw notLoadedError(this.name, this.target, pid);
+    await writeOffsetFile(offsetFileIn(this.dir), ms);
+    this.clockOffsetMs = ms;
+    if (pid !== undefined) await untilOffsetRead(Date.now());
   }
 
   /** Stops the process group: graceful signal, then SIGKILL after the grace period. */

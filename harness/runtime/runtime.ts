@@ -26,6 +26,15 @@ export interface StartedService extends AsyncDisposable {
   resume(): Promise<void>;
   /** Stops it and starts it again on the same ports, waiting until it is ready. */
   restart(): Promise<void>;
+  /**
+   * Sets how far the service's wall clock is off true time (ms, signed; 0 = true time), and
+   * resolves once every wall-clock read its processes make from then on sees it (at most ~1 s
+   * after the write: libfaketime reads its offset file at most once a second). Monotonic
+   * clocks are not moved. The offset stays across `restart()` and a kill and start, as a
+   * machine's clock stays wrong when a process on it starts again. Present only for a spec
+   * with `fakeClock`.
+   */
+  setClockOffset?(ms: number): Promise<void>;
   /** Stops it gracefully, then forcibly after a grace period. Idempotent. */
   stop(): Promise<void>;
   /** The last lines of its log. */

@@ -69,6 +69,14 @@ export interface ServiceSpec {
   /** Signal for a graceful stop; default SIGTERM. The runtime escalates to SIGKILL after a grace period. */
   stopSignal?: NodeJS.Signals;
   /**
+   * The service's process reads the wall clock through libfaketime (Debian `faketime`), so a
+   * `clock` fault can move it: the runtime preloads the library into its command and gives it
+   * an offset file (0 at first start). For dynamically linked programs that read the clock
+   * through glibc (Node services are checked; Go programs are not reachable this way), and in
+   * the docker runtime an image with glibc (Debian's, like both `node` images).
+   */
+  fakeClock?: true;
+  /**
    * The program it runs and how to read its version, for result.json. `versionArgs` and
    * `parseVersion` let the docker runtime ask the program inside its container (run as
    * `<command> ...versionArgs`, stdout and stderr parsed); without them it records the image.

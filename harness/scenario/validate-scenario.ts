@@ -212,6 +212,11 @@ function checkFaults(faults: readonly Fault[], designNames: string[], topologies
       if ('service' in f && f.service !== undefined) {
         const valid = topology.services.map((s) => s.name);
         if (!valid.includes(f.service)) problems.push({ path: `faults[${i}].service`, message: `design '${d}' has no service '${f.service}'; its services: ${oneOf(valid)} (or limit the fault with designs: [...])` });
+        const spec = topology.services.find((s) => s.name === f.service);
+        if ('clock' in f && f.clock !== undefined && spec && !spec.fakeClock) {
+          const faked = topology.services.filter((s) => s.fakeClock).map((s) => s.name);
+          problems.push({ path: `faults[${i}].clock`, message: `service '${f.service}' of design '${d}' (${spec.target}) does not run with a fake clock, so a clock fault cannot move it; ${faked.length > 0 ? `services of '${d}' that do: ${oneOf(faked)}` : `no service of '${d}' does`} (or limit the fault with designs: [...])` });
+        }
       }
     }
   });

@@ -16,5 +16,6 @@ export const systemPrograms = [
   { command: '/usr/bin/time', debianPackage: 'time', purpose: "the driver benchmark (wrk's own CPU time)", versionArgs: ['--version'] },
   { command: 'dockerd', debianPackage: 'docker.io', purpose: 'the docker runtime and its tests (an engine faultline starts when none answers)', versionArgs: ['--version'] },
   { command: 'debootstrap', debianPackage: 'debootstrap', purpose: 'building the docker runtime test images without a registry', versionArgs: ['--version'] },
+  { command: 'faketime', debianPackage: 'faketime', purpose: "clock faults (its libfaketime moves a service's wall clock)", versionArgs: ['--version'] },
   { command: 'chromium', debianPackage: 'chromium', purpose: 'the HTML report tests (headless, driven by playwright-core)', versionArgs: ['--version'] },
 ];
