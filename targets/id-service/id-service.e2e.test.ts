@@ -11,14 +11,30 @@ import { processesOfRun } from '../../harness/testing/processes.ts';
 import { decodeSnowflake } from './generators.ts';
 import { idServiceTarget, type IdServiceOptions } from './id-service.ts';
 
-/** Every ID in a history file, read with a plain Set: the test's own count, not the checker's. */
-async function idsIn(file: string): Promise<{ all: string[]; distinct: number }> {
+interface Seen {
+  all: string[];
+  /** Distinct IDs, by a plain Set. */
+  distinct: number;
+  /** IDs lower than the one an instance issued before them, read in the order each instance numbered them. */
+  descents: number;
+}
+
+/** Every ID in a history file, counted the plain way (a Set, BigInt comparisons): the test's own count, not the checker's. */
+async function idsIn(file: string): Promise<Seen> {
   const all: string[] = [];
+  const byInstance = new Map<string, { n: number; ids: string[] }[]>();
   for await (const line of createInterface({ input: createReadStream(file) })) {
-    const r = JSON.parse(line) as { ev?: string; ids?: string[] };
-    if (r.ev === 'ids') all.push(...r.ids!);
+    const r = JSON.parse(line) as { ev?: string; i?: string; n?: number; ids?: string[] };
+    if (r.ev !== 'ids') continue;
+    all.push(...r.ids!);
+    byInstance.set(r.i!, [...(byInstance.get(r.i!) ?? []), { n: r.n!, ids: r.ids! }]);
   }
-  return { all, distinct: new Set(all).size };
+  let descents = 0;
+  for (const calls of byInstance.values()) {
+    const ordered = calls.sort((a, b) => a.n - b.n).flatMap((c) => c.ids.map((id) => BigInt(id.includes('-') ? `0x${id.replaceAll('-', '')}` : id)));
+    for (let k = 1; k < ordered.length; k++) if (ordered[k]! < ordered[k - 1]!) descents++;
+  }
+  return { all, distinct: new Set(all).size, descents };
 }
 
 const runId = `ids${process.pid}`;
@@ -34,7 +50,7 @@ afterAll(async () => {
 });
 
 /** Starts a design's instances, drives the workload at them, stops them; the history's IDs as the test reads them. */
-async function run(options: IdServiceOptions, workload: IdsWorkload, windowMs = 1000, meanwhile?: (services: Map<string, StartedService>) => Promise<void>): Promise<Driven & { seen: { all: string[]; distinct: number } }> {
+async function run(options: IdServiceOptions, workload: IdsWorkload, windowMs = 1000, meanwhile?: (services: Map<string, StartedService>) => Promise<void>): Promise<Driven & { seen: Seen }> {
   const topology = idServiceTarget.topology(idServiceTarget.options.parse(options));
   const services: StartedService[] = [];
   try {
@@ -43,7 +59,7 @@ async function run(options: IdServiceOptions, workload: IdsWorkload, windowMs = 
       const links = Object.fromEntries((topology.links ?? []).filter((l) => l.from === spec.name).map((l) => [l.name, services.find((s) => s.name === l.to)!.endpoint()]));
       services.push(await runtime.start(spec, { links }));
     }
-    let seen = { all: [] as string[], distinct: 0 };
+    let seen: Seen = { all: [], distinct: 0, descents: 0 };
     const byName = new Map(services.map((s) => [s.name, s]));
     const endpoints = topology.entries[0]!.endpoints.map((e) => byName.get(e.service)!.endpoint());
     const r = await drive(idsDriver, 'http', endpoints, workload, {}, {
@@ -125,5 +141,45 @@ describe('id-service', () => {
         expect(r.checks.duplicate_ids!.value).toBe(duplicates);
       }, 60_000);
     }
+  });
+
+  describe('a clock stepped back 1 s under load (libfaketime, no help from the service)', () => {
+    // 5,000 IDs/s from one instance; its wall clock goes back 1 s at 1.5 s and stays there.
+    const load = ids({ model: 'open', rate: 500, batch: 10 });
+    const stepBack = async (services: Map<string, StartedService>) => {
+      await sleep(1500);
+      await services.get('id-1')!.setClockOffset!(-1000);
+    };
+
+    it('unguarded: replays its own IDs, every duplicate and the one step down counted', async () => {
+      const r = await run({ generator: 'snowflake', clockBack: 'none' }, load, 4000, stepBack);
+      const duplicates = r.seen.all.length - r.seen.distinct;
+      expect(duplicates).toBeGreaterThan(0);
+      expect(r.checks.duplicate_ids!.value).toBe(duplicates);
+      expect(r.seen.descents).toBe(1);
+      expect(r.checks.non_monotonic!.value).toBe(1);
+      expect(r.summary.totals.errors).toBe(0);
+    }, 60_000);
+
+    it('wait: no duplicate; calls wait until the clock is back where it was', async () => {
+      const r = await run({ generator: 'snowflake', clockBack: 'wait' }, load, 4000, stepBack);
+      expect(r.seen.distinct).toBe(r.seen.all.length);
+      expect(r.checks.duplicate_ids!.value).toBe(0);
+      expect(r.seen.descents).toBe(0);
+      expect(r.checks.non_monotonic!.value).toBe(0);
+      expect(r.summary.totals.errors).toBe(0);
+      expect(r.summary.counters.clock_waits).toBeGreaterThan(0);
+      // The call that met the jump waited for the clock to make up the second it lost.
+      expect(r.summary.totals.latencyUs.max).toBeGreaterThanOrEqual(900_000);
+    }, 60_000);
+
+    it('refuse: no duplicate; calls fail until the clock is back where it was', async () => {
+      const r = await run({ generator: 'snowflake', clockBack: 'refuse' }, load, 4000, stepBack);
+      expect(r.seen.distinct).toBe(r.seen.all.length);
+      expect(r.checks.duplicate_ids!.value).toBe(0);
+      expect(r.checks.non_monotonic!.value).toBe(0);
+      expect(r.summary.totals.errorsByKind.id_refused).toBeGreaterThan(0);
+      expect(r.summary.totals.errors).toBe(r.summary.totals.errorsByKind.id_refused);
+    }, 60_000);
   });
 });

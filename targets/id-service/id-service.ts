@@ -115,6 +115,8 @@ export function idInstanceSpec(name: string, generator: ServiceGenerator, o: Pic
       ...(redisLink ? { REDIS_HOST: ctx.links[redisLink]!.host, REDIS_PORT: String(ctx.links[redisLink]!.port) } : {}),
     })),
     ready: Wait.forHttp('/health'),
+    // Its Date.now() goes through libfaketime, so a `clock` fault moves what the generator reads.
+    fakeClock: true,
     program: nodeProgram,
   };
 }

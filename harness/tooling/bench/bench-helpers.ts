@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { nginxConfig, nginxService } from '../../../targets/nginx/nginx.ts';
 import { http, type ClosedHttpWorkload, type HttpWorkload } from '../../drivers/http-workload.ts';
 import { formatLatency } from '../../result/format.ts';
@@ -188,4 +190,26 @@ export function stopProgram(): void {
 export function javaVersion(): string {
   const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
   return /^\S+ version "([^"]+)"/m.exec(`${r.stderr}${r.stdout}`)?.[1] ?? 'unknown';
+}
+
+/**
+ * One temp dir for everything a benchmark run makes (each service's dir, each drive's history),
+ * set as TMPDIR before `makeRuntime` is called, and removed with the runtime's services on any
+ * way out: on Ctrl-C or SIGTERM here, a drive interrupted there never gets to remove its own.
+ * The script removes it itself at its normal end (`rmSync(scratch, …)` after `stopAll`).
+ */
+export function benchScratch<R extends Runtime>(name: string, makeRuntime: () => R): { scratch: string; runtime: R } {
+  const scratch = mkdtempSync(join(tmpdir(), `faultline-${name}-`));
+  process.env.TMPDIR = scratch;
+  const runtime = makeRuntime();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopProgram();
+      void runtime.stopAll().finally(() => {
+        rmSync(scratch, { recursive: true, force: true });
+        process.exit(130);
+      });
+    });
+  }
+  return { scratch, runtime };
 }

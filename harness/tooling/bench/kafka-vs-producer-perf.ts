@@ -9,9 +9,8 @@
 //     [--acks all|1] [--linger-ms 5] [--batch-size 500] [--max-in-flight 5] [--in-flight 3000]
 //     [--buffer-memory BYTES] [--partitions 1] [--commit auto|each] [--order faultline,perf,kafkajs,faultline]
 //     [--quiet-wait 5s]
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createReadStream, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -30,7 +29,7 @@ import type { Endpoint, StartedService } from '../../runtime/runtime.ts';
 import { drive } from '../../testing/drive.ts';
 import { topicHolds, withKafkaAdmin } from '../../testing/kafka-truth.ts';
 import { findMavenTool, mavenTools } from '../setup/maven-tools.mjs';
-import { javaVersion, optionChecks, runProgram, stopProgram, waitQuiet, withCpu, type Cpu } from './bench-helpers.ts';
+import { benchScratch, javaVersion, optionChecks, runProgram, stopProgram, waitQuiet, withCpu, type Cpu } from './bench-helpers.ts';
 
 const { fail, positiveInt } = optionChecks('kafka-vs-producer-perf');
 
@@ -349,20 +348,7 @@ function kafkajsVersion(): string {
   }
 }
 
-// Every temp dir of this run (the broker's, each drive's history) is made under one of its own,
-// removed on any way out: a drive interrupted by Ctrl-C never gets to remove its own.
-const scratch = mkdtempSync(join(tmpdir(), 'faultline-kafka-bench-'));
-process.env.TMPDIR = scratch;
-const runtime = new LocalRuntime({ runId: `kafkabench${process.pid}` });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    stopProgram();
-    void runtime.stopAll().finally(() => {
-      rmSync(scratch, { recursive: true, force: true });
-      process.exit(130);
-    });
-  });
-}
+const { scratch, runtime } = benchScratch('kafka-bench', () => new LocalRuntime({ runId: `kafkabench${process.pid}` }));
 const producerRows: ProducerRow[] = [];
 const consumerRows: ConsumerRow[] = [];
 let brokerProgram = '';

@@ -12,6 +12,7 @@ export const systemPrograms = [
   // rabbitmq-server has no version flag: run with or without arguments, it boots a node.
   { command: '/usr/lib/rabbitmq/bin/rabbitmq-server', debianPackage: 'rabbitmq-server', purpose: 'rabbitmq targets (messaging designs)', versionArgs: null },
   { command: 'redis-server', debianPackage: 'redis-server', purpose: 'redis targets (independent masters, e.g. for Redlock)', versionArgs: ['--version'] },
+  { command: 'redis-benchmark', debianPackage: 'redis-tools', purpose: "the ids benchmark (one Redis server's INCR ceiling)", versionArgs: ['--version'] },
   { command: 'wrk', debianPackage: 'wrk', purpose: 'the driver benchmark (reference load generator)', versionArgs: ['--version'] },
   { command: '/usr/bin/time', debianPackage: 'time', purpose: "the driver benchmark (wrk's own CPU time)", versionArgs: ['--version'] },
   { command: 'dockerd', debianPackage: 'docker.io', purpose: 'the docker runtime and its tests (an engine faultline starts when none answers)', versionArgs: ['--version'] },
