@@ -122,6 +122,26 @@ describe.skipIf(unavailable !== undefined)('the docker runtime, through the real
     expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
   }, 300_000);
 
+  it('runs id-generators (snowflake-unguarded, segment) as node and redis containers: the clock fault moves a container\'s clock', async () => {
+    const runId = `did${process.pid}`;
+    const out = join(work, 'ids');
+    const { code, stdout } = await runCli(['run', 'id-generators', '--design', 'snowflake-unguarded', '--design', 'segment', '--time-scale', '0.4', '--runtime', 'docker', '--out', out], { env: { ...env, FAULTLINE_RUN_ID: runId } }).done;
+    expect(stdout).toMatch(/runtime docker/);
+    expect(code).toBe(1);
+    const result = await resultOf(out);
+    expect(result.designs.map((d) => [d.name, d.status])).toEqual([['snowflake-unguarded', 'completed'], ['segment', 'completed']]);
+    expect(Object.keys(result.environment.images ?? {})).toEqual(expect.arrayContaining([localImages.node, localImages.redis]));
+    const [unguarded, segment] = result.designs;
+    for (const d of result.designs) expect(d.faults.map((f) => [f.name, f.error]), d.name).toEqual([['clock-back', undefined]]);
+    // Inside id-1's container the clock went back 2 s: the unguarded generator replayed its own
+    // IDs (one step down, on id-1); the segment allocator's IDs carry no time.
+    expect(unguarded!.checks.duplicate_ids?.value).toBeGreaterThan(0);
+    expect(unguarded!.checks.non_monotonic?.value).toBe(1);
+    expect(segment!.checks.duplicate_ids?.value).toBe(0);
+    expect(segment!.services.map((s) => s.name)).toEqual(['redis', 'id-1', 'id-2', 'id-3']);
+    expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+  }, 300_000);
+
   it('runs lb-algorithms (haproxy-leastconn) with kill and restart through the engine; least connections avoids the slow backend', async () => {
     const runId = `dkl${process.pid}`;
     const out = join(work, 'lb');
