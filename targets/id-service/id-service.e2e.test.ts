@@ -143,8 +143,8 @@ describe('id-service', () => {
     }
   });
 
-  describe('a clock stepped back 1 s under load (libfaketime, no help from the service)', () => {
-    // 5,000 IDs/s from one instance; its wall clock goes back 1 s at 1.5 s and stays there.
+  describe('a clock stepped under load (libfaketime, no help from the service)', () => {
+    // 5,000 IDs/s from one instance; its wall clock steps at 1.5 s (back 1 s, or forward 3 s) and stays there.
     const load = ids({ model: 'open', rate: 500, batch: 10 });
     const stepBack = async (services: Map<string, StartedService>) => {
       await sleep(1500);
@@ -171,6 +171,18 @@ describe('id-service', () => {
       expect(r.summary.counters.clock_waits).toBeGreaterThan(0);
       // The call that met the jump waited for the clock to make up the second it lost.
       expect(r.summary.totals.latencyUs.max).toBeGreaterThanOrEqual(900_000);
+    }, 60_000);
+
+    it('a step forward: IDs borrow from the future, and the checker says by how much', async () => {
+      const r = await run({ generator: 'snowflake', clockBack: 'wait' }, load, 4000, async (services) => {
+        await sleep(1500);
+        await services.get('id-1')!.setClockOffset!(3000);
+      });
+      expect(r.checks.duplicate_ids!.value).toBe(0);
+      expect(r.checks.ids_ahead!.value).toBeGreaterThan(0);
+      // The IDs' time ran 3 s ahead of the load generator's wall clock (less the answer's trip).
+      expect(r.checks.id_ahead_max_ms!.value).toBeGreaterThan(2900);
+      expect(r.checks.id_ahead_max_ms!.value).toBeLessThanOrEqual(3000);
     }, 60_000);
 
     it('refuse: no duplicate; calls fail until the clock is back where it was', async () => {
