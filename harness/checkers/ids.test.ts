@@ -215,3 +215,46 @@ describe('checkIds over real generators', () => {
     expect(found.duplicate_ids!.value).toBe(1);
   });
 });
+
+describe('checkIds at 10 million IDs', () => {
+  it('finds exactly the planted duplicates in bounded memory: at most 96 MiB of typed arrays (8 bytes per decimal ID and one chunk) and 128 MiB of heap', async () => {
+    const TOTAL = 10_000_000;
+    const BATCH = 100;
+    const PLANTED = 100;
+    const every = TOTAL / PLANTED;
+    let base = process.memoryUsage();
+    let peak = { arrayBuffers: base.arrayBuffers, heapUsed: base.heapUsed };
+    const sample = () => {
+      const m = process.memoryUsage();
+      peak = { arrayBuffers: Math.max(peak.arrayBuffers, m.arrayBuffers), heapUsed: Math.max(peak.heapUsed, m.heapUsed) };
+    };
+    // Four snowflake workers at 1,000 IDs per ms each; the last ID of every (every/BATCH)-th batch
+    // repeats the one 50 before it. Memory is sampled as the checker pulls records, in each of its passes.
+    async function* history(): AsyncGenerator<HistoryRecord> {
+      let now = T;
+      const gens = Array.from({ length: 4 }, (_, w) => new SnowflakeGenerator({ clock: () => now, workerId: w, epochMs: EPOCH }));
+      const next = [0, 0, 0, 0];
+      yield layout;
+      for (let b = 0; b < TOTAL / BATCH; b++) {
+        now = T + Math.floor(b / 40);
+        const inst = b % 4;
+        const { ids } = gens[inst]!.take(BATCH);
+        if (((b + 1) * BATCH) % every === 0) ids[BATCH - 1] = ids[BATCH - 51]!;
+        yield { t: b / 100, ev: 'ids', i: `id-${inst}`, ids, n: next[inst], w: now };
+        next[inst]! += BATCH;
+        if (b % 1000 === 0) sample();
+      }
+      sample();
+    }
+    (globalThis as { gc?: () => void }).gc?.();
+    base = process.memoryUsage();
+    peak = { arrayBuffers: base.arrayBuffers, heapUsed: base.heapUsed };
+    const counts = await checkIds(history, 10_000);
+    sample();
+    expect(counts.duplicate_ids.value).toBe(PLANTED);
+    expect(counts.unreadable_ids.value).toBe(0);
+    // 88 MiB of typed arrays and ~13 MiB of heap here; a Set of the same IDs as strings holds ~870 MiB of heap.
+    expect(peak.arrayBuffers - base.arrayBuffers).toBeLessThanOrEqual(96 * 2 ** 20);
+    expect(peak.heapUsed - base.heapUsed).toBeLessThanOrEqual(128 * 2 ** 20);
+  }, 120_000);
+});
