@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 const engine = ['base', 'checkers', 'drivers', 'faults', 'metrics', 'result', 'run', 'runtime', 'scenario', 'sla'].map((d) => `harness/${d}/**/*.ts`);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'results/**'] },
+  { ignores: ['node_modules/**', 'results/**', 'dist/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts', '**/*.mts'],

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { posix } from 'node:path';
 import type { z } from 'zod';
+import { isCompiled } from '../harness/base/own-file.ts';
 import type { ContainerContext, ContainerProcess, LocalContext, LocalProcess, Topology } from '../harness/runtime/service-spec.ts';
 
 /**
@@ -24,6 +25,9 @@ export const nodeProgram = {
   parseVersion: (output: string) => /v\d+\.\d+\.\d+/.exec(output)?.[0],
 };
 
+/** Whether this module is compiled (the installed package) rather than the repository's TypeScript. */
+const compiled = isCompiled(import.meta.url);
+
 /** The targets folder: Node services' files keep their place under it inside a container. */
 const targetsDir = fileURLToPath(new URL('.', import.meta.url));
 
@@ -32,7 +36,9 @@ const targetsDir = fileURLToPath(new URL('.', import.meta.url));
  * container. `files` are the target's own source files (paths under targets/), the first the
  * entry; in a container they are copied to the same relative paths, so their imports resolve.
  */
-export function nodeService(files: readonly string[], env: (ctx: LocalContext) => Record<string, string>) {
+export function nodeService(sources: readonly string[], env: (ctx: LocalContext) => Record<string, string>) {
+  // Named by their TypeScript sources; the installed package runs their compiled `.js`.
+  const files = compiled ? sources.map((f) => f.replace(/\.ts$/, '.js')) : sources;
   return {
     local: (ctx: LocalContext): LocalProcess => ({ command: process.execPath, args: [posix.join(targetsDir, files[0]!)], env: env(ctx) }),
     container: (ctx: ContainerContext): ContainerProcess => ({

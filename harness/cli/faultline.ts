@@ -14,6 +14,8 @@ const usage = `faultline — load and chaos benchmarks of real designs
 
 usage:
   faultline run <scenario name | path> [options]   run a scenario (npm run scenario -- <name>)
+  faultline setup                                  install what scenarios run (Debian packages, Toxiproxy, Kafka's
+                                                   jars), checking first; as root, or it says what to install
   faultline list                                   the scenarios in scenarios/
   faultline doctor [--clean]                       Node and the system programs: found or missing; what killed runs
                                                    left; --clean stops and removes it (processes, temp dirs, containers,
@@ -85,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       if (rest.length !== 1) throw new FaultlineError('invalid-argument', 'faultline run takes one scenario name or path', { hint: "see 'faultline list' for names" });
       return (await import('./run-command.ts')).runCommand(rest[0]!, values);
+    case 'setup':
+      return (await import('./setup-command.ts')).setupCommand();
     case 'list':
       return (await import('./list-command.ts')).listCommand();
     case 'doctor':
@@ -96,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
       if (rest.length !== 2) throw new FaultlineError('invalid-argument', 'faultline compare takes two result.json files: the baseline, then the current run', { hint: 'faultline compare baseline/result.json current/result.json' });
       return (await import('./compare-command.ts')).compareCommand(rest[0]!, rest[1]!, values);
   }
-  throw new FaultlineError('invalid-argument', `unknown command '${command}'`, { hint: 'commands: run, list, doctor, report, compare (faultline --help)' });
+  throw new FaultlineError('invalid-argument', `unknown command '${command}'`, { hint: 'commands: run, setup, list, doctor, report, compare (faultline --help)' });
 }
 
 try {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { ownFile } from '../base/own-file.ts';
 import { RUN_ID_ENV, SERVICE_ENV } from './run-registry.ts';
 
-const script = fileURLToPath(new URL('./watchdog-main.ts', import.meta.url));
+const script = ownFile('./watchdog-main.ts', import.meta.url);
 
 /**
  * A small process that outlives faultline's own to clean up after it. A SIGKILL (a CI job

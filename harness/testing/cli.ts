@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { ownFile } from '../base/own-file.ts';
 
-export const cliFile = fileURLToPath(new URL('../cli/faultline.ts', import.meta.url));
+export const cliFile = ownFile('../cli/faultline.ts', import.meta.url);
 
 export interface CliRun {
   child: ChildProcess;

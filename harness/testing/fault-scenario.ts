@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ownFile } from '../base/own-file.ts';
 import { mergeEncoded } from '../metrics/histogram.ts';
 import type { SecondStats } from '../result/result.ts';
 
-const harness = fileURLToPath(new URL('../index.ts', import.meta.url));
+const harness = ownFile('../index.ts', import.meta.url);
 
 /**
  * Writes `<dir>/<file>`: a scenario with one http-service design under 100 req/s of

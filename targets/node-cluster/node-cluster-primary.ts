@@ -8,7 +8,8 @@ const workers = Number(process.env.WORKERS ?? 2);
 const respawn = process.env.RESPAWN !== 'false';
 cluster.schedulingPolicy = process.env.SCHEDULING === 'os' ? cluster.SCHED_NONE : cluster.SCHED_RR;
 cluster.setupPrimary({
-  exec: fileURLToPath(new URL('../http-service/http-service-server.ts', import.meta.url)),
+  // The worker program beside this one: TypeScript in the repository, compiled in the installed package.
+  exec: fileURLToPath(new URL(`../http-service/http-service-server${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url)),
   silent: false,
 });
 

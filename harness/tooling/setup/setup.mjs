@@ -4,7 +4,7 @@
 // again does nothing that is already done, and every step says what it did.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemPrograms } from './system-programs.mjs';
@@ -74,6 +74,17 @@ function ensureNpmDependencies() {
   say('npm dependencies installed');
 }
 
+/**
+ * How to run a command as root: directly when this is root, through passwordless `sudo` when
+ * there is one (a CI runner), else undefined.
+ * @returns {string[] | undefined}
+ */
+function adminPrefix() {
+  if (process.getuid?.() === 0) return [];
+  if (which('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0) return ['sudo', '-n'];
+  return undefined;
+}
+
 function ensureSystemPrograms() {
   const missing = systemPrograms.filter((p) => !which(p.command));
   for (const p of systemPrograms) {
@@ -81,22 +92,26 @@ function ensureSystemPrograms() {
   }
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((p) => p.debianPackage))];
-  if (!which('apt-get') || process.getuid?.() !== 0) {
+  const admin = adminPrefix();
+  if (!which('apt-get') || !admin) {
     say(`missing: ${missing.map((p) => p.command).join(', ')}; install them with: sudo apt-get install -y ${packages.join(' ')}`);
     return;
   }
+  /** @param {string[]} args */
+  const asRoot = (args) => {
+    const [command, ...rest] = [...admin, ...args];
+    run(/** @type {string} */ (command), rest);
+  };
   // Debian's maintainer scripts start nginx/haproxy/redis as system daemons on install. A
   // policy-rc.d that answers 101 stops that, so set-up leaves no server running.
   const policy = '/usr/sbin/policy-rc.d';
   const ownPolicy = !existsSync(policy);
-  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  if (ownPolicy) asRoot(['sh', '-c', `printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`]);
   try {
-    run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
+    asRoot(['apt-get', 'update', '-qq']);
+    asRoot(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...packages]);
   } finally {
-    if (ownPolicy) unlinkSync(policy);
+    if (ownPolicy) asRoot(['rm', '-f', policy]);
   }
   say(`installed ${packages.join(', ')}`);
 }
@@ -137,9 +152,15 @@ function ensureMavenTools() {
   }
 }
 
+// `--tools-only` (what `faultline setup` runs from an installed package): the programs the
+// scenarios run, not this repository's Node and npm dependencies (the user's project has its own).
+const toolsOnly = process.argv.includes('--tools-only');
+
 try {
-  ensureNode();
-  ensureNpmDependencies();
+  if (!toolsOnly) {
+    ensureNode();
+    ensureNpmDependencies();
+  }
   ensureSystemPrograms();
   ensureGoTools();
   ensureMavenTools();

@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { ownFile } from '../../../base/own-file.ts';
 import { z } from 'zod';
 import { nodeProgram, type TargetDefinition } from '../../../../targets/target.ts';
 import { Wait } from '../../../runtime/wait.ts';
@@ -9,7 +9,7 @@ import { tqHelloProbe } from '../tq-connection.ts';
 export const TQ_PROTOCOL = 'tq';
 
 /** The partition server's source, run by the host's Node (local runtime only). */
-const serverFile = fileURLToPath(new URL('./test-queue-server.ts', import.meta.url));
+const serverFile = ownFile('./test-queue-server.ts', import.meta.url);
 
 export interface TestQueueOptions {
   /** Partitions, each its own process `queue-1` … `queue-N`. Default 2. */
