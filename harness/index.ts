@@ -8,5 +8,6 @@ export { messaging, type MessagingWorkload, type OpenMessagingWorkload, type Clo
 export { ids, type IdsWorkload, type OpenIdsWorkload, type ClosedIdsWorkload } from './drivers/ids-workload.ts';
 export type { AmqpClientOptions } from './drivers/messaging/amqp-adapter.ts';
 export { httpService, nodeCluster, haproxy, nginx, rabbitmq, kafka, redis, idService, withClient, type DesignSpec } from '../targets/index.ts';
+export { external, command, type ExternalOptions, type CommandOptions, type CommandReady } from '../targets/index.ts';
 export { ExitCode } from './errors.ts';
 export type { RunResult } from './result/result.ts';

@@ -7,6 +7,8 @@ import { rabbitmqTarget } from './rabbitmq/rabbitmq.ts';
 import { kafkaTarget } from './kafka/kafka.ts';
 import { redisTarget } from './redis/redis.ts';
 import { idServiceTarget } from './id-service/id-service.ts';
+import { externalTarget } from './external/external.ts';
+import { commandTarget } from './command/command.ts';
 
 export { httpService } from './http-service/http-service.ts';
 export { nodeCluster } from './node-cluster/node-cluster.ts';
@@ -16,6 +18,8 @@ export { rabbitmq } from './rabbitmq/rabbitmq.ts';
 export { kafka } from './kafka/kafka.ts';
 export { redis } from './redis/redis.ts';
 export { idService } from './id-service/id-service.ts';
+export { external, type ExternalOptions } from './external/external.ts';
+export { command, type CommandOptions, type CommandReady } from './command/command.ts';
 
 // Each entry keeps its own options type; the registry only checks that every entry is a target.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -31,6 +35,8 @@ export const targets = {
   kafka: kafkaTarget,
   redis: redisTarget,
   'id-service': idServiceTarget,
+  external: externalTarget,
+  command: commandTarget,
 } satisfies Record<string, AnyTarget>;
 
 export type TargetName = keyof typeof targets;

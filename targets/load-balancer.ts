@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { entryAt, type ServiceSpec, type Topology } from '../harness/runtime/service-spec.ts';
 import { httpServiceSpec } from './http-service/http-service.ts';
+import { commandOptionsSchema, commandSpec, type CommandOptions } from './command/command.ts';
 
 /** Options every load-balancer target shares: its backends. */
 export interface BackendOptions {
@@ -8,12 +9,35 @@ export interface BackendOptions {
   backends?: number;
   /** Relative weight of each backend, in order (default all 1). Its length must equal `backends`. */
   weights?: number[];
+  /**
+   * The user's own service as every backend instead of the reference http-service, e.g.
+   * `backend: command({ run: 'node server.js', ready: { http: '/health' } })`. Each backend runs
+   * the command on a port of its own (told in its `port` variable; a fixed port is refused)
+   * under the name `backend-i`. Health checks ask its `ready.http` path, else connect over TCP.
+   */
+  backend?: { target: 'command'; options: CommandOptions };
 }
 
 export const backendOptionsShape = {
   backends: z.number().int().min(1).max(32).optional(),
   weights: z.array(z.number().int().min(0).max(256)).optional(),
+  backend: z
+    .strictObject({
+      target: z.literal('command', { error: "a backend is the user's service: backend: command({ run: '...' })" }),
+      options: commandOptionsSchema.check((ctx) => {
+        const issue = (path: string, message: string) => ctx.issues.push({ code: 'custom', input: ctx.value, path: [path], message });
+        if (typeof ctx.value.port === 'number') issue('port', 'every backend needs a port of its own: give the environment variable that tells it its port (e.g. PORT), not a number');
+        if (ctx.value.name !== undefined) issue('name', 'backends are named backend-1 … backend-N; leave name out');
+        if ((ctx.value.protocol ?? 'http') !== 'http') issue('protocol', 'a load balancer speaks http to its backends');
+      }),
+    })
+    .optional(),
 };
+
+/** The path a balancer's active health check asks its backends for; undefined: a TCP connect. */
+export function backendHealthPath(o: BackendOptions): string | undefined {
+  return o.backend ? o.backend.options.ready?.http : '/health';
+}
 
 /** The weights problem, if any: when given, there is one weight per backend. */
 export function weightsProblem(o: BackendOptions): string | undefined {
@@ -31,7 +55,7 @@ export interface BackendAddress {
 
 /**
  * A load-balancer topology: backends `backend-1..N` (http-service processes that answer with
- * their own name in `x-served-by`), then the balancer `lb`, reaching backend i through the
+ * their own name in `x-served-by`, or copies of the user's `backend` command), then the balancer `lb`, reaching backend i through the
  * link `lb->backend-i`, which is what a fault on one backend's connection names.
  */
 export function loadBalancerTopology(o: BackendOptions, lb: (backends: (ctx: { links: Record<string, { host: string; port: number }> }) => BackendAddress[]) => ServiceSpec): Topology {
@@ -40,7 +64,7 @@ export function loadBalancerTopology(o: BackendOptions, lb: (backends: (ctx: { l
   const backends = (ctx: { links: Record<string, { host: string; port: number }> }): BackendAddress[] =>
     names.map((name, i) => ({ name, ...ctx.links[`lb->${name}`]!, weight: o.weights?.[i] ?? 1 }));
   return {
-    services: [...names.map((name) => httpServiceSpec(name, { servedBy: 'name' })), lb(backends)],
+    services: [...names.map((name) => (o.backend ? commandSpec(o.backend.options, name) : httpServiceSpec(name, { servedBy: 'name' }))), lb(backends)],
     links: names.map((name) => ({ name: `lb->${name}`, from: 'lb', to: name })),
     entries: [entryAt('http', 'lb', 'http')],
   };

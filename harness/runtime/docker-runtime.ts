@@ -104,7 +104,7 @@ export class DockerRuntime implements Runtime {
 
   async start(spec: ServiceSpec, opts: StartOptions = {}): Promise<StartedService> {
     if (!spec.container) {
-      throw new FaultlineError('setup', `service '${spec.name}' (${spec.target}) has no container form, so it cannot run in the docker runtime`, { hint: 'use --runtime local' });
+      throw new FaultlineError('setup', `design '${this.opts.design}': service '${spec.name}' (${spec.target}) has no container form, so it cannot run in the docker runtime`, { hint: 'use --runtime local' });
     }
     const clockLibrary = spec.fakeClock ? fakeClockLibrary(spec.name) : undefined;
     const client = await getContainerRuntimeClient();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,106 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Refuses a fixed port something already listens on: the readiness check would find that instead. */
+async function refuseBusyPort(spec: ServiceSpec, name: string, port: number): Promise<void> {
+  const busy = await new Promise<string | undefined>((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    srv.listen(port, HOST, () => srv.close(() => resolve(undefined)));
+  });
+  if (busy !== undefined) {
+    throw new FaultlineError('target-start', `service '${spec.name}' (${spec.target}) must listen on port ${port} (${name}), which is not free (${busy})`, {
+      hint: 'stop what listens there, or let faultline choose a free port and tell the service in an environment variable',
+    });
+  }
+}
+
+/** Waits until an external service answers at its addresses; it is never started or stopped here. */
+async function startExternal(spec: ServiceSpec, at: Readonly<Record<string, Endpoint>>): Promise<StartedService> {
+  const service = new ExternalService(spec, at);
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error('timeout')), spec.ready.timeoutMs);
+  try {
+    await spec.ready.waitUntilReady({ endpoint: (p) => service.endpoint(p), log: async () => '', signal: ac.signal });
+    service.program = { name: spec.program.name, version: await spec.program.version() };
+  } catch (err) {
+    const ep = service.endpoint();
+    const at = `${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`;
+    throw new FaultlineError('target-start', `service '${spec.name}' (${spec.target}) does not answer at ${at}: nothing passed ${spec.ready.describe()} within ${spec.ready.timeoutMs} ms`, {
+      hint: 'faultline does not start an external service: start it before the run, or correct its url',
+      cause: err,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  return service;
+}
+
+/** A service faultline did not start: it has an address and nothing a fault or a stop could act on. */
+class ExternalService implements StartedService {
+  readonly name: string;
+  readonly target: string;
+  program = { name: '', version: '' };
+  private readonly spec: ServiceSpec;
+  private readonly at: Readonly<Record<string, Endpoint>>;
+
+  constructor(spec: ServiceSpec, at: Readonly<Record<string, Endpoint>>) {
+    this.spec = spec;
+    this.at = at;
+    this.name = spec.name;
+    this.target = spec.target;
+  }
+
+  endpoint(port?: string): Endpoint {
+    const name = port ?? this.spec.ports[0]!;
+    const ep = this.at[name];
+    if (!ep) throw new FaultlineError('internal', `external service '${this.name}' has no address for port '${name}'; its ports: ${Object.keys(this.at).join(', ')}`);
+    return ep;
+  }
+
+  peerEndpoint(port?: string): Endpoint {
+    return this.endpoint(port);
+  }
+
+  url(port?: string): string {
+    const ep = this.endpoint(port);
+    return `http://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`;
+  }
+
+  private refuse(what: string): never {
+    throw new FaultlineError('fault', `service '${this.name}' (${this.target}) was not started by faultline, so it cannot ${what} it`, { hint: `put faults on its link instead (client->${this.name})` });
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    this.refuse(`send ${signal} to`);
+  }
+
+  async pause(): Promise<void> {
+    this.refuse('pause');
+  }
+
+  async resume(): Promise<void> {
+    this.refuse('resume');
+  }
+
+  async restart(): Promise<void> {
+    this.refuse('restart');
+  }
+
+  async stop(): Promise<void> {}
+
+  async logTail(): Promise<string> {
+    return '';
+  }
+
+  async usage(): Promise<Usage | undefined> {
+    return undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {}
+}
+
 function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
@@ -79,8 +179,10 @@ export class LocalRuntime implements Runtime {
   }
 
   async start(spec: ServiceSpec, opts: StartOptions = {}): Promise<StartedService> {
+    if (spec.external) return startExternal(spec, spec.external);
     const ports: Record<string, number> = {};
-    for (const p of spec.ports) ports[p] = await freePort();
+    for (const p of spec.ports) ports[p] = spec.fixedPorts?.[p] ?? (await freePort());
+    for (const [p, port] of Object.entries(spec.fixedPorts ?? {})) await refuseBusyPort(spec, p, port);
     const advertised = Object.fromEntries(spec.ports.map((p) => [p, opts.advertised?.[p] ?? { host: HOST, port: ports[p]! }]));
     const clockLibrary = spec.fakeClock ? fakeClockLibrary(spec.name) : undefined;
     const dir = await mkdtemp(join(tmpdir(), `faultline-${this.opts.runId}-${spec.name}-`));
@@ -167,10 +269,12 @@ class LocalService implements StartedService {
     if (this.clockLibrary !== undefined) await writeOffsetFile(offsetFileIn(this.dir), this.clockOffsetMs);
     const clockEnv = this.clockLibrary === undefined ? {} : fakeClockEnv(this.clockLibrary, offsetFileIn(this.dir), proc.env?.LD_PRELOAD ?? process.env.LD_PRELOAD);
     const fd = openSync(this.logFile, 'a');
+    // Readiness reads only what this start logs: after a restart the last start's lines are still there.
+    const logFrom = fstatSync(fd).size;
     let child: ChildProcess;
     try {
       child = spawn(proc.command, proc.args, {
-        cwd: this.dir,
+        cwd: proc.cwd ?? this.dir,
         env: { ...process.env, ...proc.env, ...clockEnv, [RUN_ID_ENV]: this.opts.runId, [SERVICE_ENV]: this.name },
         detached: true,
         stdio: ['ignore', fd, fd],
@@ -198,7 +302,7 @@ class LocalService implements StartedService {
     void this.exited.then(() => ac.abort(new Error('exited')));
     try {
       await Promise.race([
-        this.spec.ready.waitUntilReady({ endpoint: (p) => this.endpoint(p), log: () => this.readLog(), signal: ac.signal }),
+        this.spec.ready.waitUntilReady({ endpoint: (p) => this.endpoint(p), log: () => this.readLog(logFrom), signal: ac.signal }),
         spawnError,
       ]);
       this.program = { name: this.spec.program.name, version: await this.spec.program.version() };
@@ -221,9 +325,10 @@ class LocalService implements StartedService {
     }
   }
 
-  private async readLog(): Promise<string> {
+  /** The log, from a byte offset (default its start). */
+  private async readLog(from = 0): Promise<string> {
     try {
-      return await readFile(this.logFile, 'utf8');
+      return (await readFile(this.logFile)).subarray(from).toString('utf8');
     } catch {
       return '';
     }

@@ -1,3 +1,4 @@
+import type { Endpoint } from '../base/endpoint.ts';
 import { FaultlineError } from '../errors.ts';
 import type { ImageKey } from './images.ts';
 import type { WaitStrategy } from './wait.ts';
@@ -29,6 +30,8 @@ export interface LocalProcess {
   command: string;
   args: string[];
   env?: Record<string, string>;
+  /** Working directory of the process (local runtime); default the service's own dir. */
+  cwd?: string;
   /** Files to write into the service dir before start (path relative to the dir → content). */
   files?: Record<string, string>;
 }
@@ -64,6 +67,17 @@ export interface ServiceSpec {
   local(ctx: LocalContext): LocalProcess;
   /** How to run it as a container; a target without one runs in the local runtime only. */
   container?(ctx: ContainerContext): ContainerProcess;
+  /**
+   * Named ports with a number of their own, for a program that cannot be told where to listen;
+   * the local runtime refuses to start it when one is in use. Every other port gets a free one.
+   */
+  fixedPorts?: Readonly<Record<string, number>>;
+  /**
+   * A service faultline does not start: it already listens at these loopback addresses (by
+   * named port). The runtime only waits for `ready` there and never calls `local`; a proxy may
+   * still stand on its client link, and process faults cannot reach it.
+   */
+  external?: Readonly<Record<string, Endpoint>>;
   /** When the service counts as started. */
   ready: WaitStrategy;
   /** Signal for a graceful stop; default SIGTERM. The runtime escalates to SIGKILL after a grace period. */

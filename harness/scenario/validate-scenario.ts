@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { targets, type AnyTarget } from '../../targets/index.ts';
 import { drivers, type AnyDriver } from '../drivers/index.ts';
 import type { DriverDefinition } from '../drivers/driver.ts';
-import { faultSchema, type Fault } from '../faults/fault-spec.ts';
+import { faultKind, faultSchema, type Fault } from '../faults/fault-spec.ts';
 import { entryProtocols, linkNames, type EntrySpec, type Topology } from '../runtime/service-spec.ts';
 import { buildRegistry } from '../sla/metric-registry.ts';
 import { parseSlaRules } from '../sla/parse-sla-rules.ts';
@@ -213,7 +213,9 @@ function checkFaults(faults: readonly Fault[], designNames: string[], topologies
         const valid = topology.services.map((s) => s.name);
         if (!valid.includes(f.service)) problems.push({ path: `faults[${i}].service`, message: `design '${d}' has no service '${f.service}'; its services: ${oneOf(valid)} (or limit the fault with designs: [...])` });
         const spec = topology.services.find((s) => s.name === f.service);
-        if ('clock' in f && f.clock !== undefined && spec && !spec.fakeClock) {
+        if (spec?.external) {
+          problems.push({ path: `faults[${i}].service`, message: `service '${f.service}' of design '${d}' (${spec.target}) was not started by faultline, so a ${faultKind(f)} fault cannot reach it; put a fault on its link 'client->${f.service}' instead (or limit the fault with designs: [...])` });
+        } else if ('clock' in f && f.clock !== undefined && spec && !spec.fakeClock) {
           const faked = topology.services.filter((s) => s.fakeClock).map((s) => s.name);
           problems.push({ path: `faults[${i}].clock`, message: `service '${f.service}' of design '${d}' (${spec.target}) does not run with a fake clock, so a clock fault cannot move it; ${faked.length > 0 ? `services of '${d}' that do: ${oneOf(faked)}` : `no service of '${d}' does`} (or limit the fault with designs: [...])` });
         }

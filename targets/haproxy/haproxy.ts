@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { Wait } from '../../harness/runtime/wait.ts';
 import { parseDuration, type Duration } from '../../harness/base/duration.ts';
 import { durationSchema } from '../../harness/base/schema-helpers.ts';
-import { backendOptionsShape, loadBalancerTopology, weightsProblem, type BackendAddress, type BackendOptions } from '../load-balancer.ts';
+import { backendHealthPath, backendOptionsShape, loadBalancerTopology, weightsProblem, type BackendAddress, type BackendOptions } from '../load-balancer.ts';
 import type { TargetDefinition } from '../target.ts';
 
 /** HAProxy's balance algorithms. `uri` and `hdr` hash a request key, `source` the client address. */
@@ -17,7 +17,7 @@ export interface HaproxyOptions extends BackendOptions {
   header?: string;
   /** For `source`, `uri`, `hdr`: `map-based` (modulo; HAProxy's default) or `consistent`. */
   hashType?: 'map-based' | 'consistent';
-  /** Active health checks on `/health`; `false` turns them off. Defaults: every 1s, down after 2 failures, up after 2 successes. */
+  /** Active health checks on `/health` (with a `backend` command: its `ready.http` path, else a TCP connect); `false` turns them off. Defaults: every 1s, down after 2 failures, up after 2 successes. */
   healthCheck?: false | { inter?: Duration; fall?: number; rise?: number };
   /** Requests served at once per backend (HAProxy `maxconn`); beyond it requests queue. Default none (`first` needs it: default 10 there). */
   maxConnPerServer?: number;
@@ -86,7 +86,7 @@ export function renderHaproxyConfig(o: HaproxyOptions, listen: { host: string; p
     'backend be',
     `  balance ${algorithm}`,
     ...(hashed.has(balance) ? [`  hash-type ${o.hashType ?? 'map-based'}`] : []),
-    ...(check ? ['  option httpchk GET /health', '  http-check expect status 200'] : []),
+    ...(check && backendHealthPath(o) !== undefined ? [`  option httpchk GET ${backendHealthPath(o)}`, '  http-check expect status 200'] : []),
     ...backends.map(server),
     '',
   ].join('\n');
