@@ -30,6 +30,14 @@ export interface KafkaClientOptions {
   maxInFlight: number;
   /** Commit offsets automatically (every `autoCommitIntervalMs`, whatever was handed to the application) or after each message's processing. Default false. */
   autoCommit: boolean;
+  /**
+   * Without auto-commit, when a processed message's offset is committed: `each` (default), one
+   * commit round trip after each message before the partition's next one (at most a few hundred
+   * messages a second per partition), or `interval`: every `autoCommitIntervalMs`, the offsets
+   * of what was processed by then (kafkajs resolves an offset when its processing ends). Both are
+   * at least once; `interval` takes up to an interval's processed messages twice after a crash.
+   */
+  commit: 'each' | 'interval';
   autoCommitIntervalMs: number;
   /** The consumer group's session timeout (ms): how long a crashed consumer holds its partitions. Default 6000 (the broker's minimum). */
   sessionTimeoutMs: number;
@@ -47,12 +55,14 @@ const kafkaClientSchema = z.strictObject({
   batchSize: z.number().int().positive().max(100_000).default(500),
   maxInFlight: z.number().int().positive().max(100).optional(),
   autoCommit: z.boolean().default(false),
+  commit: z.enum(['each', 'interval']).default('each'),
   autoCommitIntervalMs: z.number().int().positive().max(60_000).default(1000),
   sessionTimeoutMs: z.number().int().min(6000).max(300_000).default(6000),
   name: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ., _ and -').default('faultline'),
 }).check((ctx) => {
   const o = ctx.value;
   if (o.idempotent && o.acks !== 'all') ctx.issues.push({ code: 'custom', input: o, path: ['acks'], message: "an idempotent producer needs acks: 'all'" });
+  if (o.autoCommit && o.commit !== 'each') ctx.issues.push({ code: 'custom', input: o, path: ['commit'], message: 'commit says when a processed message is committed; with autoCommit kafkajs commits what it handed out: remove one of them' });
 }).transform((o) => ({ ...o, maxInFlight: o.maxInFlight ?? (o.idempotent ? 1 : 5) }));
 
 /** A publish failure's error kind: kafkajs's protocol errors as `kafka_<error>`, its connection errors as the transport's kinds. */
@@ -231,7 +241,8 @@ class KafkaProducerLink implements ProducerLink {
 /**
  * One group member. With auto-commit, a message counts as handed over at once (kafkajs commits
  * what it handed out, processed or not); without, the member takes the next message of a
- * partition only after the last one's processing ended and its offset was committed.
+ * partition only after the last one's processing ended, and its offset was committed (`each`)
+ * or will be with the next interval's commit (`interval`).
  */
 class KafkaConsumerLink implements ConsumerLink {
   private readonly consumer: Consumer;
@@ -263,7 +274,8 @@ class KafkaConsumerLink implements ConsumerLink {
       await consumer.connect();
       await consumer.subscribe({ topic: o.name, fromBeginning: true });
       await consumer.run({
-        autoCommit: o.autoCommit,
+        // `interval`: kafkajs's own auto-commit, but eachMessage returns only once the message is processed.
+        autoCommit: o.autoCommit || o.commit === 'interval',
         autoCommitInterval: o.autoCommitIntervalMs,
         partitionsConsumedConcurrently: o.partitions,
         eachMessage: async ({ topic, partition, message }) => {
@@ -281,7 +293,7 @@ class KafkaConsumerLink implements ConsumerLink {
             deliver({
               body: message.value!,
               ack: () => {
-                if (this.crashed) return release();
+                if (this.crashed || o.commit === 'interval') return release();
                 consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]).catch(() => {}).finally(release);
               },
             });
