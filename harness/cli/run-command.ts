@@ -116,6 +116,9 @@ export async function runCommand(arg: string, flags: RunFlags): Promise<number> 
   }
   const runId = process.env.FAULTLINE_RUN_ID ?? randomBytes(4).toString('hex');
   await checkRunId(runId);
+  // Processes a driver starts itself (lock clients) carry the run's id like its services, so
+  // the watchdog and doctor --clean know them.
+  process.env.FAULTLINE_RUN_ID = runId;
   let outDir: string;
   if (flags.out === undefined) {
     outDir = await newRunFolder(resolve('results', loaded.scenario.name), new Date());

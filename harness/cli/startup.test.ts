@@ -9,7 +9,7 @@ import { loadedModules, packagesOf } from '../testing/loaded-modules.ts';
 // What each quick command loads, not how long it takes: the docker runtime (testcontainers and
 // its gRPC and protobuf stack), the chart renderer, the drivers' clients and the browser are
 // loaded by the commands that use them, when they use them.
-const heavy = ['testcontainers', 'dockerode', '@grpc/grpc-js', 'protobufjs', 'ssh2', 'vega', 'vega-lite', 'vega-embed', 'playwright-core', 'kafkajs', 'amqplib', 'undici', 'autocannon', 'toxiproxy-node-client', 'hdr-histogram-js'];
+const heavy = ['testcontainers', 'dockerode', '@grpc/grpc-js', 'protobufjs', 'ssh2', 'vega', 'vega-lite', 'vega-embed', 'playwright-core', 'kafkajs', 'amqplib', 'undici', 'autocannon', 'toxiproxy-node-client', 'hdr-histogram-js', 'ioredis'];
 const harness = fileURLToPath(new URL('../index.ts', import.meta.url));
 const ours = (modules: string[], folder: string) => modules.filter((m) => m.includes(`/${folder}/`) && !m.includes('/node_modules/'));
 

@@ -89,6 +89,10 @@ export interface LoadDriver {
   crash?(client: string): Promise<void>;
   /** The end of a crash fault with `for`: a new client in the crashed one's place. */
   revive?(client: string): Promise<void>;
+  /** A `freeze` fault on one of its clients: stop it where it is (SIGSTOP of its process), its connections left open. */
+  freeze?(client: string): Promise<void>;
+  /** The end of a freeze: the client runs on from where it stopped. */
+  thaw?(client: string): Promise<void>;
 }
 
 /** How one workload kind speaks one protocol: its client options and how to make a driver. */

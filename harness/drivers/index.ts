@@ -1,6 +1,7 @@
 import type { DriverDefinition } from './driver.ts';
 import { httpDriver } from './http-driver.ts';
 import { idsDriver } from './ids-driver.ts';
+import { lockDriver } from './lock/lock-driver.ts';
 import { messagingDriver } from './messaging/messaging-driver.ts';
 
 // Each entry keeps its own workload type; the registry only checks that every entry is a driver.
@@ -12,4 +13,5 @@ export const drivers = {
   http: httpDriver,
   messaging: messagingDriver,
   ids: idsDriver,
+  lock: lockDriver,
 } satisfies Record<string, AnyDriver>;

@@ -21,6 +21,10 @@ export interface ClientControl {
   crash?(client: string): Promise<void>;
   /** Starts a new client in the crashed one's place. */
   revive?(client: string): Promise<void>;
+  /** Stops the client where it is (SIGSTOP of its process), connections left open. */
+  freeze?(client: string): Promise<void>;
+  /** Lets a frozen client run on. */
+  thaw?(client: string): Promise<void>;
 }
 
 async function applyToxic(fault: LinkFault, link: ProxiedLink, type: ToxicType, attributes: object): Promise<Remover> {
@@ -86,6 +90,11 @@ export async function applyFault(fault: Fault, targets: FaultTargets): Promise<R
   if ('client' in fault && fault.client !== undefined) {
     const client = fault.client;
     const control = targets.clients;
+    if (kind === 'freeze') {
+      if (!control?.freeze || !control.thaw) throw new Error(`this design's load has no clients a fault can freeze (only workloads whose clients are processes of their own, such as lock)`);
+      await control.freeze(client);
+      return () => control.thaw!(client);
+    }
     if (!control?.crash || !control.revive) throw new Error(`this design's load has no clients a fault can crash`);
     await control.crash(client);
     return (fault as ClientFault).for === undefined ? undefined : () => control.revive!(client);

@@ -83,6 +83,13 @@ export interface ClientFaultKinds {
    * window ends.
    */
   crash: true;
+  /**
+   * The client stops where it is, like a process in a long GC pause (SIGSTOP of its process):
+   * its connections stay open, its timers wait, nothing it holds is released. With `for`, it
+   * runs on from there when the window ends (SIGCONT); without, at the end of the measured
+   * window. Only workloads whose clients are processes of their own (`lock`).
+   */
+  freeze: true;
 }
 
 type OneOf<K> = { [P in keyof K]: { [Q in P]: K[P] } & { [Q in Exclude<keyof K, P>]?: never } }[keyof K];
@@ -96,7 +103,7 @@ export type Fault = LinkFault | ServiceFault | ClientFault;
 
 export const linkFaultKinds = ['latency', 'bandwidth', 'timeout', 'reset_peer', 'slow_close', 'slicer', 'limit_data', 'down'] as const satisfies readonly (keyof LinkFaultKinds)[];
 export const serviceFaultKinds = ['kill', 'pause', 'restart', 'clock'] as const satisfies readonly (keyof ServiceFaultKinds)[];
-export const clientFaultKinds = ['crash'] as const satisfies readonly (keyof ClientFaultKinds)[];
+export const clientFaultKinds = ['crash', 'freeze'] as const satisfies readonly (keyof ClientFaultKinds)[];
 export type FaultKind = (typeof linkFaultKinds)[number] | (typeof serviceFaultKinds)[number] | (typeof clientFaultKinds)[number];
 
 const ms = z.number().min(0).max(3_600_000);
@@ -122,6 +129,7 @@ const kindSchemas = {
   restart: z.literal(true),
   clock: clockOffsetSchema,
   crash: z.literal(true),
+  freeze: z.literal(true),
 } satisfies Record<FaultKind, z.ZodType>;
 
 const allKinds = [...linkFaultKinds, ...serviceFaultKinds, ...clientFaultKinds] as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { http, httpService, messaging, nodeCluster } from '../index.ts';
+import { http, httpService, lock, messaging, nodeCluster, redis, withClient } from '../index.ts';
 import { rabbitmq, targets } from '../../targets/index.ts';
 import { httpServiceSpec } from '../../targets/http-service/http-service.ts';
 import { drivers } from '../drivers/index.ts';
@@ -88,6 +88,17 @@ describe('fault validation', () => {
     expect(onMessaging([crash('consumer-3')])).toEqual(["faults[0].client: the messaging workload has no client 'consumer-3'; its clients: 'consumer-1', 'consumer-2'"]);
     expect(onMessaging([{ name: 'c', at: '1s', service: 'rabbitmq', crash: true }])).toEqual(["faults[0].client: a crash fault acts on a client: give client, e.g. 'consumer-1'", 'faults[0].service: a crash fault acts on a client, not a service']);
     expect(problems({ faults: [crash('consumer-1')] })['faults[0].client']).toBe('the http workload has no clients a fault can crash');
+  });
+
+  it('freezes a lock client by name, with a client and no service', () => {
+    const onLock = (faults: object[]) => {
+      const r = validateScenario({ ...base, designs: { fenced: withClient(redis(), { strategy: 'fenced' }) }, workload: lock({ clients: 3 }), faults });
+      return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(onLock([{ name: 'gc', at: '1s', for: '2s', client: 'client-3', freeze: true }])).toEqual([]);
+    expect(onLock([{ name: 'gc', at: '1s', for: '2s', client: 'client-4', freeze: true }])).toEqual(["faults[0].client: the lock workload has no client 'client-4'; its clients: 'client-1', 'client-2', 'client-3'"]);
+    expect(onLock([{ name: 'gc', at: '1s', service: 'redis', freeze: true }])).toEqual(["faults[0].client: a freeze fault acts on a client: give client, e.g. 'consumer-1'", 'faults[0].service: a freeze fault acts on a client, not a service']);
+    expect(onLock([{ name: 'gc', at: '1s', client: 'client-1', freeze: true, crash: true }])).toEqual(['faults[0].freeze: give one fault kind per fault, not crash and freeze; split it into two faults']);
   });
 
   it('keeps faults inside the window and their names unique', () => {

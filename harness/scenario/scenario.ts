@@ -3,6 +3,7 @@ import type { Duration } from '../base/duration.ts';
 import type { HttpWorkload } from '../drivers/http-workload.ts';
 import type { MessagingWorkload } from '../drivers/messaging/messaging-workload.ts';
 import type { IdsWorkload } from '../drivers/ids-workload.ts';
+import type { LockWorkload } from '../drivers/lock/lock-workload.ts';
 import type { DesignSpec } from '../../targets/index.ts';
 import type { Fault } from '../faults/fault-spec.ts';
 
@@ -35,7 +36,7 @@ export type ScopedSla = ({ before: string; during?: never; after?: never } | { d
  * `messaging`), so every design gets the same load; each design's target says which protocol its
  * entry speaks, and the kind's driver speaks it through its adapter for that protocol.
  */
-export type Workload = HttpWorkload | MessagingWorkload | IdsWorkload;
+export type Workload = HttpWorkload | MessagingWorkload | IdsWorkload | LockWorkload;
 
 /**
  * A scenario: which designs to compare, the load to drive through each, and the SLA each must

@@ -1,0 +1,37 @@
+import { defineScenario, lock, redis, withClient } from '../harness/index.ts';
+
+// Six ways to lock with Redis under the same contention (four client processes, one resource,
+// a 500 ms lease, 20 ms of work inside each hold) and the same fault: client-2 frozen for 2 s,
+// like a long GC pause, while it holds the lock (the freeze lands inside a hold, after the
+// read and before the write). The protected resource, outside every fault, records who was
+// inside the critical section when, and every write.
+// - setnx-expire, set-nx-px, token, watchdog, redlock: the lease runs out during the pause,
+//   another client gets the lock, and client-2 wakes up and writes anyway: overlaps and a
+//   stale write that overwrites the increments made meanwhile (lost updates). A watchdog
+//   cannot renew from a frozen process; Redlock's majority does not help a paused holder.
+// - set-nx-px and setnx-expire release with DEL: client-2's release deletes the next holder's
+//   lock (foreign releases), which lets a third client in.
+// - setnx-expire also has a client killed between SETNX and EXPIRE at 7 s: a lock with no
+//   expiry that nobody gets again (stuck_locks), every later acquisition timing out.
+// - fenced: the resource refuses client-2's stale token once a later holder has shown it a
+//   higher one, so nothing stale is written and the critical section is never shared.
+export default defineScenario({
+  name: 'redis-locks',
+  description: 'Redis locks (SETNX+EXPIRE, SET NX PX, a token, a watchdog, Redlock over 5 masters, fencing tokens) under the same contention, with a lock holder frozen past its lease: which ones let two holders in and a stale write through',
+  designs: {
+    'setnx-expire': withClient(redis(), { strategy: 'setnx-expire', crashBetweenSetnxAndExpire: true }),
+    'set-nx-px': withClient(redis(), { strategy: 'set-nx-px' }),
+    token: withClient(redis(), { strategy: 'token' }),
+    watchdog: withClient(redis(), { strategy: 'watchdog' }),
+    redlock: withClient(redis({ masters: 5 }), { strategy: 'redlock' }),
+    fenced: withClient(redis(), { strategy: 'fenced' }),
+  },
+  workload: lock({ clients: 4, resources: 1, ttl: '500ms', hold: '20ms', retryDelay: '10ms', acquireTimeout: '2s' }),
+  warmup: '1s',
+  duration: '10s',
+  faults: [
+    { name: 'gc-pause', at: '3s', for: '2s', client: 'client-2', freeze: true },
+    { name: 'crash-in-gap', at: '7s', client: 'client-3', crash: true, designs: ['setnx-expire'] },
+  ],
+  sla: ['overlaps == 0', 'stale_writes == 0', 'lost_updates == 0', 'stuck_locks == 0'],
+});
