@@ -9,6 +9,7 @@ import { redisTarget } from './redis/redis.ts';
 import { idServiceTarget } from './id-service/id-service.ts';
 import { externalTarget } from './external/external.ts';
 import { commandTarget } from './command/command.ts';
+import { recipeServiceTarget } from './recipe-service/recipe-service.ts';
 
 export { httpService } from './http-service/http-service.ts';
 export { nodeCluster } from './node-cluster/node-cluster.ts';
@@ -20,6 +21,7 @@ export { redis } from './redis/redis.ts';
 export { idService } from './id-service/id-service.ts';
 export { external, type ExternalOptions } from './external/external.ts';
 export { command, type CommandOptions, type CommandReady } from './command/command.ts';
+export { recipeService, type RecipeServiceOptions } from './recipe-service/recipe-service.ts';
 
 // Each entry keeps its own options type; the registry only checks that every entry is a target.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -37,6 +39,7 @@ export const targets = {
   'id-service': idServiceTarget,
   external: externalTarget,
   command: commandTarget,
+  'recipe-service': recipeServiceTarget,
 } satisfies Record<string, AnyTarget>;
 
 export type TargetName = keyof typeof targets;

@@ -10,6 +10,7 @@ import type { MetricSink } from '../metrics/sink.ts';
 import { SHARE_TALLY, type Adapter, type DriverContext, type DriverDefinition, type ErrorKind, type LoadDriver, type RunWindow } from './driver.ts';
 import { httpWorkloadSchema, normalizeRequests, type HttpWorkload, type NormalizedRequest } from './http-workload.ts';
 import { ClosedLoops, OpenPacer, type SendOne } from './pacer.ts';
+import { weightedCycle } from './weighted-cycle.ts';
 import { RawHttpClient } from './raw-http.ts';
 import { classifyError } from './transport-errors.ts';
 
@@ -20,26 +21,9 @@ function statusKind(status: number): string | undefined {
   return status >= 200 && status < 400 ? undefined : `http_${status}`;
 }
 
-/**
- * A fixed interleaving of the workload's requests by weight (weights 3 and 1 give
- * A A B A … spread evenly), the same order for every design, with no randomness to seed.
- */
+/** The workload's requests in their fixed interleaving by weight, the same order for every design. */
 export function requestCycle(requests: readonly NormalizedRequest[]): NormalizedRequest[] {
-  const total = requests.reduce((n, r) => n + r.weight, 0);
-  const current = requests.map(() => 0);
-  const cycle: NormalizedRequest[] = [];
-  // Smooth weighted round robin: every step each request gains its weight, the largest is
-  // picked and pays the total.
-  for (let step = 0; step < total; step++) {
-    let best = 0;
-    for (let i = 0; i < requests.length; i++) {
-      current[i]! += requests[i]!.weight;
-      if (current[i]! > current[best]!) best = i;
-    }
-    current[best]! -= total;
-    cycle.push(requests[best]!);
-  }
-  return cycle;
+  return weightedCycle(requests);
 }
 
 /**

@@ -3,6 +3,7 @@ import { httpDriver } from './http-driver.ts';
 import { idsDriver } from './ids-driver.ts';
 import { lockDriver } from './lock/lock-driver.ts';
 import { messagingDriver } from './messaging/messaging-driver.ts';
+import { rpcDriver } from './rpc/rpc-driver.ts';
 
 // Each entry keeps its own workload type; the registry only checks that every entry is a driver.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -14,4 +15,5 @@ export const drivers = {
   messaging: messagingDriver,
   ids: idsDriver,
   lock: lockDriver,
+  rpc: rpcDriver,
 } satisfies Record<string, AnyDriver>;

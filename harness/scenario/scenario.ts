@@ -4,6 +4,7 @@ import type { HttpWorkload } from '../drivers/http-workload.ts';
 import type { MessagingWorkload } from '../drivers/messaging/messaging-workload.ts';
 import type { IdsWorkload } from '../drivers/ids-workload.ts';
 import type { LockWorkload } from '../drivers/lock/lock-workload.ts';
+import type { RpcWorkload } from '../drivers/rpc/rpc-workload.ts';
 import type { DesignSpec } from '../../targets/index.ts';
 import type { Fault } from '../faults/fault-spec.ts';
 
@@ -36,7 +37,7 @@ export type ScopedSla = ({ before: string; during?: never; after?: never } | { d
  * `messaging`), so every design gets the same load; each design's target says which protocol its
  * entry speaks, and the kind's driver speaks it through its adapter for that protocol.
  */
-export type Workload = HttpWorkload | MessagingWorkload | IdsWorkload | LockWorkload;
+export type Workload = HttpWorkload | MessagingWorkload | IdsWorkload | LockWorkload | RpcWorkload;
 
 /**
  * A scenario: which designs to compare, the load to drive through each, and the SLA each must

@@ -52,7 +52,7 @@ describe('validateScenario', () => {
 
   it('names an unknown workload kind, a missing model, and a workload that names a protocol instead of a kind', () => {
     const r1 = validateScenario({ ...good, workload: { kind: 'smtp' } });
-    expect(!r1.ok && r1.problems).toEqual([{ path: 'workload.kind', message: "unknown workload kind 'smtp'; valid kinds: 'http', 'messaging', 'ids', 'lock'" }]);
+    expect(!r1.ok && r1.problems).toEqual([{ path: 'workload.kind', message: "unknown workload kind 'smtp'; valid kinds: 'http', 'messaging', 'ids', 'lock', 'rpc'" }]);
     const r2 = validateScenario({ ...good, workload: { kind: 'http', path: '/' } });
     expect(!r2.ok && r2.problems.map((p) => p.path)).toEqual(['workload.model']);
     const r3 = validateScenario({ ...good, workload: { protocol: 'http', model: 'open', rate: 1, path: '/' } });

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// After `tsc -p tsconfig.build.json`: the JavaScript modules tsc does not emit into dist/ (an
-// `.mjs` with a hand-written `.d.mts` beside it is taken as declared, not compiled) are copied
-// there as they are, with their declarations, so the installed package has every module its
-// compiled code imports.
+// After `tsc -p tsconfig.build.json`: what tsc does not emit into dist/ is copied there as it
+// is — JavaScript modules it takes as declared (an `.mjs` with a hand-written `.d.mts` beside
+// it), their declarations, and the `.proto` files services load at run time — so the installed
+// package has every file its compiled code reads.
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ function walk(dir) {
 let copied = 0;
 for (const top of ['harness', 'targets', 'reports']) {
   for (const file of walk(join(root, top))) {
-    if (!file.endsWith('.mjs') && !file.endsWith('.d.mts')) continue;
+    if (!['.mjs', '.d.mts', '.proto'].some((ext) => file.endsWith(ext))) continue;
     const target = join(out, relative(root, file));
     if (existsSync(target)) continue;
     mkdirSync(dirname(target), { recursive: true });
@@ -26,4 +26,4 @@ for (const top of ['harness', 'targets', 'reports']) {
     copied++;
   }
 }
-process.stdout.write(`copy-assets: ${copied} module${copied === 1 ? '' : 's'} tsc did not emit copied into dist/\n`);
+process.stdout.write(`copy-assets: ${copied} file${copied === 1 ? '' : 's'} tsc did not emit copied into dist/\n`);
