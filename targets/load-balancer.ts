@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { entryAt, type ServiceSpec, type Topology } from '../harness/runtime/service-spec.ts';
 import { httpServiceSpec } from './http-service/http-service.ts';
 import { commandOptionsSchema, commandSpec, type CommandOptions } from './command/command.ts';
+import { recipeServiceSpec } from './recipe-service/recipe-service.ts';
 
 /** Options every load-balancer target shares: its backends. */
 export interface BackendOptions {
@@ -16,6 +17,13 @@ export interface BackendOptions {
    * under the name `backend-i`. Health checks ask its `ready.http` path, else connect over TCP.
    */
   backend?: { target: 'command'; options: CommandOptions };
+  /**
+   * The reference service every backend runs: `http-service` (default; the balancer speaks
+   * HTTP/1.1) or `recipe-service` speaking gRPC only (the balancer then takes gRPC on its port
+   * `grpc`, the design's entry protocol `grpc`). Each backend answers with its own name in
+   * `x-served-by`. Health checks connect over TCP.
+   */
+  backendTarget?: 'http-service' | 'recipe-service';
 }
 
 export const backendOptionsShape = {
@@ -32,10 +40,22 @@ export const backendOptionsShape = {
       }),
     })
     .optional(),
+  backendTarget: z.enum(['http-service', 'recipe-service']).optional(),
 };
+
+/** Whether the balancer carries gRPC (its backends are recipe services). */
+export function grpcBackends(o: BackendOptions): boolean {
+  return o.backendTarget === 'recipe-service';
+}
+
+/** The balancer's port and the protocol the load speaks there: `grpc` in front of gRPC backends, else `http`. */
+export function balancerPort(o: BackendOptions): 'http' | 'grpc' {
+  return grpcBackends(o) ? 'grpc' : 'http';
+}
 
 /** The path a balancer's active health check asks its backends for; undefined: a TCP connect. */
 export function backendHealthPath(o: BackendOptions): string | undefined {
+  if (grpcBackends(o)) return undefined;
   return o.backend ? o.backend.options.ready?.http : '/health';
 }
 
@@ -43,6 +63,16 @@ export function backendHealthPath(o: BackendOptions): string | undefined {
 export function weightsProblem(o: BackendOptions): string | undefined {
   const n = o.backends ?? 3;
   return o.weights && o.weights.length !== n ? `give one weight per backend (${n}), got ${o.weights.length}` : undefined;
+}
+
+/** The problem with `backend` and `backendTarget` together, if any: one says what the backends run. */
+export function backendTargetProblem(o: BackendOptions): string | undefined {
+  return o.backend && o.backendTarget !== undefined ? "give either backend (your own service) or backendTarget (a reference service), not both" : undefined;
+}
+
+function backendSpec(o: BackendOptions, name: string): ServiceSpec {
+  if (o.backend) return commandSpec(o.backend.options, name);
+  return grpcBackends(o) ? recipeServiceSpec(name, { protocol: 'grpc' }) : httpServiceSpec(name, { servedBy: 'name' });
 }
 
 /** One backend as the load balancer's config sees it: its name, the address of its link, its weight. */
@@ -64,8 +94,8 @@ export function loadBalancerTopology(o: BackendOptions, lb: (backends: (ctx: { l
   const backends = (ctx: { links: Record<string, { host: string; port: number }> }): BackendAddress[] =>
     names.map((name, i) => ({ name, ...ctx.links[`lb->${name}`]!, weight: o.weights?.[i] ?? 1 }));
   return {
-    services: [...names.map((name) => (o.backend ? commandSpec(o.backend.options, name) : httpServiceSpec(name, { servedBy: 'name' }))), lb(backends)],
+    services: [...names.map((name) => backendSpec(o, name)), lb(backends)],
     links: names.map((name) => ({ name: `lb->${name}`, from: 'lb', to: name })),
-    entries: [entryAt('http', 'lb', 'http')],
+    entries: [entryAt(balancerPort(o), 'lb', balancerPort(o))],
   };
 }

@@ -5,7 +5,8 @@ import { Wait, type WaitStrategy } from '../../harness/runtime/wait.ts';
 import type { LocalContext, ServiceSpec } from '../../harness/runtime/service-spec.ts';
 import { parseDuration, type Duration } from '../../harness/base/duration.ts';
 import { durationSchema } from '../../harness/base/schema-helpers.ts';
-import { backendOptionsShape, loadBalancerTopology, weightsProblem, type BackendAddress, type BackendOptions } from '../load-balancer.ts';
+import { backendOptionsShape, backendTargetProblem, balancerPort, grpcBackends, loadBalancerTopology, weightsProblem, type BackendAddress, type BackendOptions } from '../load-balancer.ts';
+import { grpcHealthProbe } from '../recipe-service/grpc-health.ts';
 import type { TargetDefinition } from '../target.ts';
 
 /** Nginx's upstream methods; `round_robin` is its (weighted) default. */
@@ -56,6 +57,8 @@ const options = z
     if (w) issue('weights', w);
     if (o.balance !== 'hash' && (o.hashKey !== undefined || o.consistent !== undefined)) issue(o.hashKey !== undefined ? 'hashKey' : 'consistent', "hashKey and consistent go with balance: 'hash'");
     if (o.balance === 'ip_hash' && o.weights?.some((x) => x === 0)) issue('weights', 'ip_hash takes weights of 1 or more');
+    const b = backendTargetProblem(o);
+    if (b) issue('backendTarget', b);
   });
 
 const method: Record<NginxBalance, (o: NginxOptions) => string | undefined> = {
@@ -90,25 +93,41 @@ ${http}}
 export function renderNginxConfig(o: NginxOptions, dir: string, listen: { host: string; port: number }, backends: BackendAddress[]): string {
   const m = method[o.balance ?? 'round_robin'](o);
   const keepalive = o.keepalive ?? 64;
+  const grpc = grpcBackends(o);
   const server = (b: BackendAddress) =>
     `    server ${b.host}:${b.port} weight=${Math.max(b.weight, 1)} max_fails=${o.maxFails ?? 1} fail_timeout=${Math.max(1, Math.round(parseDuration(o.failTimeout ?? '10s')! / 1000))}s${o.maxConnPerServer ? ` max_conns=${o.maxConnPerServer}` : ''}${b.weight === 0 ? ' down' : ''}; # ${b.name}`;
   return nginxConfig(dir, o.workers ?? 1, `  upstream backends {
 ${m ? `    ${m}\n` : ''}${backends.map(server).join('\n')}
 ${keepalive > 0 ? `    keepalive ${keepalive};\n` : ''}  }
   server {
-    listen ${listen.host}:${listen.port};
+    listen ${listen.host}:${listen.port}${grpc ? ' http2' : ''};
     keepalive_requests 100000;
     location / {
-      proxy_pass http://backends;
+${grpc ? grpcLocation(o) : `      proxy_pass http://backends;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_next_upstream error timeout http_502 http_503 http_504;
       proxy_next_upstream_tries ${o.tries ?? 2};
       proxy_connect_timeout ${ms(o.connectTimeout, '1s')};
       proxy_read_timeout ${ms(o.readTimeout, '10s')};
-    }
+`}    }
   }
 `);
+}
+
+/**
+ * The location body for gRPC backends: cleartext HTTP/2 on both sides (the listener says
+ * `http2`), every call passed on its own (`grpc_pass`) over kept-alive backend connections.
+ * Calls are POSTs: nginx passes one to the next backend only when it was not sent yet
+ * (connection refused), so calls in flight on a dying backend fail (UNAVAILABLE).
+ */
+function grpcLocation(o: NginxOptions): string {
+  return `      grpc_pass grpc://backends;
+      grpc_next_upstream error timeout;
+      grpc_next_upstream_tries ${o.tries ?? 2};
+      grpc_connect_timeout ${ms(o.connectTimeout, '1s')};
+      grpc_read_timeout ${ms(o.readTimeout, '10s')};
+`;
 }
 
 const parseNginxVersion = (output: string) => /nginx\/(\S+)/.exec(output)?.[1];
@@ -141,15 +160,20 @@ export function nginxService(name: string, target: string, ready: WaitStrategy, 
 
 export const nginxTarget: TargetDefinition<NginxOptions> = {
   name: 'nginx',
-  description: 'nginx balancing N http-service backends, each behind its own link lb->backend-i',
+  description: 'nginx balancing N http-service backends (or gRPC recipe-service backends through grpc_pass), each behind its own link lb->backend-i',
   options,
   topology: (o) =>
-    loadBalancerTopology(o, (backends) =>
-      nginxService('lb', 'nginx', Wait.forHttp('/health'), (ctx) => renderNginxConfig(o, ctx.dir, { host: ctx.host, port: ctx.ports.http! }, backends(ctx))),
-    ),
+    loadBalancerTopology(o, (backends) => {
+      const port = balancerPort(o);
+      const ready = grpcBackends(o) ? Wait.forProbe('gRPC health check SERVING through the balancer', grpcHealthProbe, { port }) : Wait.forHttp('/health');
+      return { ...nginxService('lb', 'nginx', ready, (ctx) => renderNginxConfig(o, ctx.dir, { host: ctx.host, port: ctx.ports[port]! }, backends(ctx))), ports: [port], protocols: { [port]: port } };
+    }),
 };
 
-/** A design of nginx in front of N http-service backends, e.g. `nginx({ balance: 'least_conn', backends: 3 })`. */
+/**
+ * A design of nginx in front of N http-service backends, e.g. `nginx({ balance: 'least_conn', backends: 3 })`,
+ * or of gRPC backends balanced per call: `nginx({ backends: 3, backendTarget: 'recipe-service' })`.
+ */
 export function nginx(options: NginxOptions = {}) {
   return { target: 'nginx', options } as const;
 }
