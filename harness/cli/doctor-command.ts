@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { systemPrograms } from '../tooling/setup/system-programs.mjs';
 import { findGoTool, goTools } from '../base/go-tools.mjs';
+import { findNpmTool, npmTools } from '../base/npm-tools.mjs';
 import { ExitCode } from '../errors.ts';
 import { engineAnswers } from '../tooling/docker/engine.ts';
 import { DOCKER_RUN_LABEL, forgetRun, killRunProcesses, readRuns, removeRunTempDirs, runAlive, runTempDirs, serviceProcesses } from '../runtime/run-registry.ts';
@@ -91,11 +92,13 @@ export async function doctorCommand(opts: { clean?: boolean } = {}): Promise<num
   ok &&= nodeOk;
   process.stdout.write(`${nodeOk ? 'ok     ' : 'MISSING'}  node ${process.version}${nodeOk ? '' : ` (need >= ${NODE_MIN.join('.')}: npm run setup, or npm install -g --force node@22)`}\n`);
   for (const p of systemPrograms) {
-    const version = programVersion(p.command, p.versionArgs);
+    // A library has no command to ask: its file is looked for.
+    const name = 'file' in p ? p.file : p.command;
+    const version = 'file' in p ? (existsSync(p.file) ? 'found' : undefined) : programVersion(p.command, p.versionArgs);
     ok &&= version !== undefined;
     process.stdout.write(version
-      ? `ok       ${p.command}: ${version}  (${p.purpose})\n`
-      : `MISSING  ${p.command}  (${p.purpose}): npm run setup, or apt-get install -y ${p.debianPackage}\n`);
+      ? `ok       ${name}: ${version}  (${p.purpose})\n`
+      : `MISSING  ${name}  (${p.purpose}): npm run setup, or apt-get install -y ${p.debianPackage}\n`);
   }
   for (const t of goTools) {
     const found = findGoTool(t);
@@ -103,6 +106,13 @@ export async function doctorCommand(opts: { clean?: boolean } = {}): Promise<num
     process.stdout.write(found
       ? `ok       ${t.command}: ${found}  (${t.purpose})\n`
       : `MISSING  ${t.command}  (${t.purpose}): npm run setup, or go install ${t.module}\n`);
+  }
+  for (const t of npmTools) {
+    const found = findNpmTool(t);
+    ok &&= found !== undefined;
+    process.stdout.write(found
+      ? `ok       ${t.package} ${t.version}: ${found}  (${t.purpose})\n`
+      : `MISSING  ${t.package} ${t.version}  (${t.purpose}): npm run setup (it builds it from source into faultline's tool cache)\n`);
   }
   const engine = engineAnswers();
   process.stdout.write(engine

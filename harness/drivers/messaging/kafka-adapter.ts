@@ -5,28 +5,43 @@ import type * as KafkaJs from 'kafkajs';
 import type { Admin, Consumer, ISocketFactory, Kafka, Producer } from 'kafkajs';
 import { z } from 'zod';
 import type { Endpoint } from '../../base/endpoint.ts';
+import { parseDuration } from '../../base/duration.ts';
+import { findNpmTool, npmToolDir, npmTools } from '../../base/npm-tools.mjs';
+import { FaultlineError } from '../../errors.ts';
 import type { Adapter } from '../driver.ts';
 import { classifyError } from '../transport-errors.ts';
 import { MessagingLoad, type BrokerSession, type ConsumerLink, type Delivery, type ProducerLink } from './messaging-load.ts';
 import type { MessagingWorkload } from './messaging-workload.ts';
 
-/** Client settings of a design the messaging workload reaches over the Kafka protocol (kafkajs). */
+/** Client settings of a design the messaging workload reaches over the Kafka protocol. */
 export interface KafkaClientOptions {
+  /**
+   * The producers' client library. `kafkajs` (default): kafkajs, the adapter gathering messages
+   * into requests. `confluent`: librdkafka through `@confluentinc/kafka-javascript`, which
+   * `npm run setup` builds into faultline's tool cache: each message goes to librdkafka as it is
+   * due, and librdkafka batches them (`lingerMs` as its `linger.ms`, `batchSize` as
+   * `batch.num.messages`, `maxInFlight` as `max.in.flight`), retries until the workload's
+   * `publishTimeout` (its `message.timeout.ms`) and, idempotent, keeps order and drops
+   * duplicates across retries by itself. Consumers are kafkajs with either: a crashed consumer's
+   * connections are cut with no LeaveGroup, as a dead process's are, which only kafkajs's socket
+   * factory lets faultline do. Default `kafkajs`.
+   */
+  client: 'kafkajs' | 'confluent';
   /** The topic's partitions. Default 3. */
   partitions: number;
   /** The topic's replication factor. Default: the cluster's (1 on one node, 3 on a cluster of the `kafka` target). */
   replicationFactor?: number;
   /** Producer acknowledgements: 0 (none), 1 (the leader), `all` (every in-sync replica). Default `all`. */
   acks: 0 | 1 | 'all';
-  /** Idempotent producer (one request in flight per connection, as kafkajs requires). Default false. */
+  /** Idempotent producer (kafkajs: one request in flight per connection, as it requires; librdkafka: up to 5). Default false. */
   idempotent: boolean;
   /** `none` or `gzip` (the codecs kafkajs has without add-ons). Default `none`. */
   compression: 'none' | 'gzip';
-  /** How long a producer gathers messages into one request (ms): kafkajs does not batch by itself. Default 5. */
+  /** How long a producer gathers messages into one request (ms): kafkajs does not batch by itself, so the adapter does. Default 5. */
   lingerMs: number;
   /** Messages per request at most. Default 500. */
   batchSize: number;
-  /** Requests in flight per producer. Default 5 (1 when idempotent). */
+  /** Requests in flight per producer (per broker connection with `confluent`). Default 5 (1 when idempotent with kafkajs; at most 5 when idempotent with `confluent`). */
   maxInFlight: number;
   /** Commit offsets automatically (every `autoCommitIntervalMs`, whatever was handed to the application) or after each message's processing. Default false. */
   autoCommit: boolean;
@@ -45,7 +60,11 @@ export interface KafkaClientOptions {
   name: string;
 }
 
+/** librdkafka's idempotent producer keeps at most this many requests in flight per connection. */
+const LIBRDKAFKA_IDEMPOTENT_IN_FLIGHT = 5;
+
 const kafkaClientSchema = z.strictObject({
+  client: z.enum(['kafkajs', 'confluent']).default('kafkajs'),
   partitions: z.number().int().positive().max(1000).default(3),
   replicationFactor: z.number().int().positive().max(5).optional(),
   acks: z.union([z.literal(0), z.literal(1), z.literal('all')]).default('all'),
@@ -63,13 +82,33 @@ const kafkaClientSchema = z.strictObject({
   const o = ctx.value;
   if (o.idempotent && o.acks !== 'all') ctx.issues.push({ code: 'custom', input: o, path: ['acks'], message: "an idempotent producer needs acks: 'all'" });
   if (o.autoCommit && o.commit !== 'each') ctx.issues.push({ code: 'custom', input: o, path: ['commit'], message: 'commit says when a processed message is committed; with autoCommit kafkajs commits what it handed out: remove one of them' });
-}).transform((o) => ({ ...o, maxInFlight: o.maxInFlight ?? (o.idempotent ? 1 : 5) }));
+  if (o.client === 'confluent' && o.idempotent && o.maxInFlight !== undefined && o.maxInFlight > LIBRDKAFKA_IDEMPOTENT_IN_FLIGHT) {
+    ctx.issues.push({ code: 'custom', input: o, path: ['maxInFlight'], message: `librdkafka's idempotent producer (client: 'confluent') keeps at most ${LIBRDKAFKA_IDEMPOTENT_IN_FLIGHT} requests in flight: use ${LIBRDKAFKA_IDEMPOTENT_IN_FLIGHT} or fewer` });
+  }
+}).transform((o) => ({ ...o, maxInFlight: o.maxInFlight ?? (o.idempotent && o.client === 'kafkajs' ? 1 : 5) }));
 
-/** A publish failure's error kind: kafkajs's protocol errors as `kafka_<error>`, its connection errors as the transport's kinds. */
+/**
+ * librdkafka's local errors that are one of the transport's kinds; the others are
+ * `kafka_<name>` (ERR__QUEUE_FULL: `kafka_queue_full`).
+ */
+const LIBRDKAFKA_KINDS: Readonly<Record<string, string>> = {
+  ERR__MSG_TIMED_OUT: 'timeout',
+  ERR__TIMED_OUT: 'timeout',
+  ERR__TIMED_OUT_QUEUE: 'timeout',
+  ERR_REQUEST_TIMED_OUT: 'timeout',
+  ERR__TRANSPORT: 'reset',
+};
+
+/**
+ * A publish failure's error kind: the broker's errors as `kafka_<error>` (kafkajs's protocol
+ * errors, librdkafka's ERR_<error>), timeouts and connection errors as the transport's kinds.
+ */
 export function classifyKafkaError(err: unknown): string {
   let e: unknown = err;
   for (let depth = 0; e && depth < 4; depth++) {
     const x = e as { name?: string; type?: string; message?: string; originalError?: unknown; cause?: unknown };
+    // librdkafka names its codes ERR_<protocol error> and ERR__<local error>; kafkajs's types have no prefix.
+    if (x.type?.startsWith('ERR_')) return LIBRDKAFKA_KINDS[x.type] ?? `kafka_${x.type.replace(/^ERR__?/, '').toLowerCase()}`;
     if (x.name === 'KafkaJSRequestTimeoutError' || x.name === 'KafkaJSTimeout') return 'timeout';
     if (x.name === 'KafkaJSProtocolError' && x.type) return `kafka_${x.type.toLowerCase()}`;
     if (x.name === 'KafkaJSConnectionError' || x.name === 'KafkaJSConnectionClosedError') {
@@ -110,6 +149,56 @@ const KAFKA_ACKS = { 0: 0, 1: 1, all: -1 } as const;
 let kafkajsModule: typeof KafkaJs | undefined;
 /** kafkajs, loaded when a design first needs a client (synchronously: clients are made in constructors); listing or validating scenarios never does. */
 const kafkajs = (): typeof KafkaJs => (kafkajsModule ??= createRequire(import.meta.url)('kafkajs') as typeof KafkaJs);
+
+/** Settles one message: called with its delivery report's error, or nothing when it was delivered. */
+type Settle = (err?: unknown) => void;
+
+/** The part of `@confluentinc/kafka-javascript` the adapter uses: its librdkafka Producer (the node-rdkafka API). */
+interface Librdkafka {
+  Producer: new (config: Readonly<Record<string, string | number | boolean>>) => LibrdkafkaProducer;
+  /** librdkafka's error codes by name. */
+  CODES: { ERRORS: Readonly<Record<string, number>> };
+}
+
+interface LibrdkafkaProducer {
+  /** Starts librdkafka and fetches the metadata asked for; `cb` once it has it. */
+  connect(metadata: { topic: string; timeout: number }, cb: (err: unknown) => void): unknown;
+  /** Serves delivery reports from librdkafka's own thread, with no poll from here. */
+  setPollInBackground(on: boolean): unknown;
+  /** Queues one message in librdkafka; throws when it cannot (a full queue). */
+  produce(topic: string, partition: null, value: Buffer, key: string | null, timestamp: null, opaque: Settle): unknown;
+  on(event: 'delivery-report', listener: (err: unknown, report: { opaque?: Settle }) => void): unknown;
+  /** Waits up to `timeoutMs` for queued messages, then stops librdkafka. */
+  disconnect(timeoutMs: number, cb: () => void): unknown;
+}
+
+const confluentTool = npmTools.find((t) => t.name === 'confluent-kafka-javascript')!;
+let confluentModule: Librdkafka | undefined;
+
+/**
+ * `@confluentinc/kafka-javascript` from faultline's tool cache (not a dependency: its install
+ * builds librdkafka from source). Loaded when a design with `client: 'confluent'` makes its
+ * driver; a set-up error when it is not installed or does not load.
+ */
+function librdkafka(): Librdkafka {
+  if (confluentModule) return confluentModule;
+  const what = `${confluentTool.package} ${confluentTool.version}`;
+  const dir = findNpmTool(confluentTool);
+  if (!dir) {
+    throw new FaultlineError('setup', `client: 'confluent' needs ${what} (librdkafka) in faultline's tool cache, and it is not there (${npmToolDir(confluentTool)}): 'npm run setup' (or 'faultline setup' where faultline is an installed package) builds it`, {
+      hint: "the set-up builds it from source with the machine's g++ and make (Debian: g++ make zlib1g-dev), in a few minutes; or use client: 'kafkajs'",
+    });
+  }
+  try {
+    confluentModule = createRequire(import.meta.url)(dir) as Librdkafka;
+  } catch (err) {
+    throw new FaultlineError('setup', `${what} in ${dir} does not load: ${err instanceof Error ? err.message : String(err)}`, {
+      hint: `its addon is built for one Node version: if Node changed since, or the build is damaged, remove ${npmToolDir(confluentTool)} and run 'npm run setup' again`,
+    });
+  }
+  return confluentModule;
+}
+
 /** How long a new topic may take to have a leader for every partition. */
 const TOPIC_READY_MS = 60_000;
 
@@ -239,6 +328,103 @@ class KafkaProducerLink implements ProducerLink {
 }
 
 /**
+ * librdkafka's producer (client `confluent`): each message is handed to librdkafka as it is due
+ * and acknowledged by its delivery report; librdkafka batches, retries (until the publish
+ * timeout) and, when idempotent, keeps order and drops duplicates across retries. Nothing is
+ * gathered here, so `publish_wait` is only the hand-over. The package's node-rdkafka Producer
+ * rather than its KafkaJS-compatible one, whose send() wraps each call in promises and maps:
+ * twice the CPU per message when every call carries one message (~21 µs against ~10 µs here).
+ */
+class ConfluentProducerLink implements ProducerLink {
+  private readonly producer: LibrdkafkaProducer;
+  private readonly topic: string;
+  /** librdkafka's error names by code: its errors carry only the code. */
+  private readonly errorNames: ReadonlyMap<number, string>;
+  /** Messages not yet reported, so a close settles them. */
+  private readonly open = new Set<Settle>();
+  private closed = false;
+
+  constructor(s: KafkaSession, lib: Librdkafka, index: number) {
+    const o = s.options;
+    this.topic = o.name;
+    this.errorNames = new Map(Object.entries(lib.CODES.ERRORS).map(([name, code]) => [code, name]));
+    this.producer = new lib.Producer({
+      'bootstrap.servers': s.brokers.join(','),
+      'client.id': `faultline-producer-${index}`,
+      // Quiet: errors reach the publishes they fail.
+      log_level: 0,
+      dr_cb: true,
+      acks: KAFKA_ACKS[o.acks],
+      'enable.idempotence': o.idempotent,
+      'compression.codec': o.compression,
+      'linger.ms': o.lingerMs,
+      'batch.num.messages': o.batchSize,
+      'max.in.flight': o.maxInFlight,
+      // A message librdkafka still holds when the publish times out here fails there too;
+      // librdkafka wants it longer than the linger.
+      'message.timeout.ms': Math.max(s.publishTimeoutMs, Math.ceil(o.lingerMs) + 1),
+      // The same key to partition mapping as kafkajs's and the Java client's default partitioner.
+      partitioner: 'murmur2_random',
+      // The kafkajs clients' connection and request timeouts.
+      'socket.connection.setup.timeout.ms': 3000,
+      'socket.timeout.ms': 10_000,
+    });
+    this.producer.on('delivery-report', (err, report) => report.opaque?.(err ?? undefined));
+  }
+
+  /** Connected, with the topic's partitions and leaders known, before the first message is due. */
+  ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.producer.connect({ topic: this.topic, timeout: 10_000 }, (err) => {
+        if (err) return reject(this.named(err));
+        this.producer.setPollInBackground(true);
+        resolve();
+      });
+    });
+  }
+
+  publish(body: Buffer, key: number | undefined, handedOver: () => void): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('producer closed'));
+    return new Promise((resolve, reject) => {
+      const settle: Settle = (err) => {
+        this.open.delete(settle);
+        if (err) reject(this.named(err));
+        else resolve();
+      };
+      this.open.add(settle);
+      try {
+        this.producer.produce(this.topic, null, body, key === undefined ? null : `k${key}`, null, settle);
+      } catch (err) {
+        settle(err);
+        return;
+      }
+      handedOver();
+    });
+  }
+
+  /** A librdkafka error with its code's name (`type`, as ERR__MSG_TIMED_OUT), which the classification reads. */
+  private named(err: unknown): unknown {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    const name = typeof code === 'number' ? this.errorNames.get(code) : undefined;
+    return name ? Object.assign(err as object, { type: name }) : err;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const settle of [...this.open]) settle(new Error('producer closed'));
+    // No wait for what librdkafka still holds: the load has written those as failed.
+    await new Promise<void>((resolve) => {
+      try {
+        this.producer.disconnect(0, () => resolve());
+      } catch {
+        // Never connected (its connect failed): nothing to stop.
+        resolve();
+      }
+    });
+  }
+}
+
+/**
  * One group member. With auto-commit, a message counts as handed over at once (kafkajs commits
  * what it handed out, processed or not); without, the member takes the next message of a
  * partition only after the last one's processing ended, and its offset was committed (`each`)
@@ -333,12 +519,18 @@ class KafkaConsumerLink implements ConsumerLink {
 /** One design's Kafka clients: the topic they use, their producers and group members. */
 class KafkaSession implements BrokerSession {
   readonly options: z.output<typeof kafkaClientSchema>;
-  private readonly brokers: string[];
+  readonly brokers: string[];
+  /** The workload's publish timeout (ms). */
+  readonly publishTimeoutMs: number;
+  /** librdkafka, for producers of client `confluent`. */
+  private readonly confluent: Librdkafka | undefined;
   private admin: Admin | undefined;
 
-  constructor(endpoints: readonly Endpoint[], options: z.output<typeof kafkaClientSchema>) {
+  constructor(endpoints: readonly Endpoint[], options: z.output<typeof kafkaClientSchema>, publishTimeoutMs: number) {
     this.options = options;
+    this.publishTimeoutMs = publishTimeoutMs;
     this.brokers = endpoints.map((e) => `${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`);
+    this.confluent = options.client === 'confluent' ? librdkafka() : undefined;
   }
 
   /** A kafkajs client of its own (its own connections), silent. */
@@ -368,7 +560,7 @@ class KafkaSession implements BrokerSession {
   }
 
   producer(index: number): ProducerLink {
-    return new KafkaProducerLink(this, index);
+    return this.confluent ? new ConfluentProducerLink(this, this.confluent, index) : new KafkaProducerLink(this, index);
   }
 
   consumer(name: string, deliver: (d: Delivery) => void): ConsumerLink {
@@ -398,8 +590,11 @@ class KafkaSession implements BrokerSession {
   }
 }
 
-/** The `kafka` adapter of the messaging workload (kafkajs, batching in the adapter). */
+/** The `kafka` adapter of the messaging workload: kafkajs (batching in the adapter) or librdkafka producers, kafkajs consumers. */
 export const kafkaAdapter: Adapter<MessagingWorkload, KafkaClientOptions> = {
   client: kafkaClientSchema as unknown as z.ZodType<KafkaClientOptions>,
-  create: (workload, ctx) => new MessagingLoad(workload, ctx, new KafkaSession(ctx.entry.endpoints, ctx.client as z.output<typeof kafkaClientSchema>), classifyKafkaError),
+  create: (workload, ctx) => {
+    const session = new KafkaSession(ctx.entry.endpoints, ctx.client as z.output<typeof kafkaClientSchema>, parseDuration(workload.publishTimeout ?? '10s')!);
+    return new MessagingLoad(workload, ctx, session, classifyKafkaError);
+  },
 };

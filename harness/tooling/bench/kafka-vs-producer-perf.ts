@@ -1,15 +1,19 @@
 // Benchmark (not a test): faultline's Kafka producer and consumer (the messaging workload's
-// `kafka` adapter, kafkajs) next to Kafka's own ProducerPerformance and ConsumerPerformance,
-// against one broker of the `kafka` target, one tool after the other. Producers: the same
-// record size, acks, linger, batch size and requests in flight, each on a fresh topic, as fast
-// as the broker acknowledges, with as many records outstanding; a run of kafkajs alone (its
-// send() in a loop, nothing around it) tells the client's share from the adapter's. Consumers:
-// both read the same records of the topic faultline's last producer run filled.
+// `kafka` adapter) next to Kafka's own ProducerPerformance and ConsumerPerformance, against one
+// broker of the `kafka` target, one tool after the other. Producers: faultline with each client
+// (`faultline`: kafkajs, the adapter batching; `faultline-confluent`: librdkafka batching), the
+// same record size, acks, linger, batch size and requests in flight, each on a fresh topic, as
+// fast as the broker acknowledges, with as many records outstanding; a run of kafkajs alone (its
+// send() in a loop, nothing around it) tells the client's share from the adapter's. Consumers
+// (kafkajs with either client): both read the same records of the topic faultline's last
+// producer run filled.
 //   node harness/tooling/bench/kafka-vs-producer-perf.ts [--duration 10s] [--records 300000] [--size 1024]
 //     [--acks all|1] [--linger-ms 5] [--batch-size 500] [--max-in-flight 5] [--in-flight 3000]
-//     [--buffer-memory BYTES] [--partitions 1] [--commit auto|each] [--order faultline,perf,kafkajs,faultline]
+//     [--buffer-memory BYTES] [--partitions 1] [--commit auto|each]
+//     [--order faultline,faultline-confluent,perf,kafkajs,faultline-confluent,faultline]
 //     [--quiet-wait 5s]
 import { createReadStream, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +33,7 @@ import type { Endpoint, StartedService } from '../../runtime/runtime.ts';
 import { drive } from '../../testing/drive.ts';
 import { topicHolds, withKafkaAdmin } from '../../testing/kafka-truth.ts';
 import { findMavenTool, mavenTools } from '../setup/maven-tools.mjs';
+import { findNpmTool, npmTools } from '../../base/npm-tools.mjs';
 import { benchScratch, javaVersion, optionChecks, runProgram, stopProgram, waitQuiet, withCpu, type Cpu } from './bench-helpers.ts';
 
 const { fail, positiveInt } = optionChecks('kafka-vs-producer-perf');
@@ -46,7 +51,7 @@ const { values } = parseArgs({
     'buffer-memory': { type: 'string' },
     partitions: { type: 'string', default: '1' },
     commit: { type: 'string', default: 'auto' },
-    order: { type: 'string', default: 'faultline,perf,kafkajs,faultline' },
+    order: { type: 'string', default: 'faultline,faultline-confluent,perf,kafkajs,faultline-confluent,faultline' },
     'quiet-wait': { type: 'string', default: '5s' },
   },
 });
@@ -68,11 +73,14 @@ const partitions = positiveInt('partitions', values.partitions);
 if (values.commit !== 'auto' && values.commit !== 'each') fail(`--commit '${values.commit}' must be auto or each`);
 const autoCommit = values.commit === 'auto';
 const quietWaitMs = parseDuration(values['quiet-wait']) ?? fail(`--quiet-wait '${values['quiet-wait']}' is not a duration; use e.g. 5s, or 0s not to wait`);
-const TOOLS = ['faultline', 'perf', 'kafkajs'] as const;
+const TOOLS = ['faultline', 'faultline-confluent', 'perf', 'kafkajs'] as const;
 type Tool = (typeof TOOLS)[number];
+/** faultline's producer runs, by the client option they give the adapter. */
+const FAULTLINE_CLIENT = { faultline: 'kafkajs', 'faultline-confluent': 'confluent' } as const;
+const isFaultline = (t: Tool): t is keyof typeof FAULTLINE_CLIENT => t in FAULTLINE_CLIENT;
 const order = values.order.split(',').map((t) => t.trim()) as Tool[];
-if (order.length === 0 || order.some((t) => !TOOLS.includes(t))) fail(`--order '${values.order}' must list faultline, perf and kafkajs, comma-separated`);
-if (!order.includes('faultline')) fail(`--order '${values.order}': the consumers read what a faultline run produced, so list faultline at least once`);
+if (order.length === 0 || order.some((t) => !TOOLS.includes(t))) fail(`--order '${values.order}' must list ${TOOLS.join(', ')}, comma-separated`);
+if (!order.some(isFaultline)) fail(`--order '${values.order}': the consumers read what a faultline run produced, so list faultline or faultline-confluent at least once`);
 /** Other processes using more than this many cores during a run make its comparison unfair. */
 const BUSY_CORES = 0.2;
 /**
@@ -93,6 +101,14 @@ const TOOL_HEAP = '-Xmx512m';
 
 const kafkaTool = mavenTools.find((t) => t.name === 'kafka')!;
 const toolClassPath = findMavenTool(kafkaTool) ?? fail(`the Kafka jars ${kafkaTool.version} are not installed: npm run setup (it fetches ${kafkaTool.groupId}:${kafkaTool.artifactId}:${kafkaTool.version} and kafka-tools with mvn)`);
+const confluentTool = npmTools.find((t) => t.name === 'confluent-kafka-javascript')!;
+/** The package and the librdkafka it built, for the label of faultline-confluent runs. */
+const confluentVersion = ((): string => {
+  if (!order.includes('faultline-confluent')) return '';
+  const dir = findNpmTool(confluentTool) ?? fail(`--order has faultline-confluent, and ${confluentTool.package} ${confluentTool.version} is not installed: npm run setup (it builds it into faultline's tool cache), or leave faultline-confluent out`);
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; librdkafka?: string };
+  return `librdkafka ${pkg.librdkafka ?? '?'} through ${confluentTool.package} ${pkg.version}`;
+})();
 
 /** One producer run's figures; latencies in µs. */
 interface ProducerRow {
@@ -141,8 +157,8 @@ function createTopic(ep: Endpoint, topic: string): Promise<boolean> {
 }
 
 /** faultline's client options; the Java producer's properties and kafkajs's send() say the same. */
-function clientOptions(topic: string, commit: boolean) {
-  return { name: topic, partitions, acks, lingerMs, batchSize, maxInFlight, idempotent: false, compression: 'none', autoCommit: commit };
+function clientOptions(topic: string, commit: boolean, client: 'kafkajs' | 'confluent' = 'kafkajs') {
+  return { client, name: topic, partitions, acks, lingerMs, batchSize, maxInFlight, idempotent: false, compression: 'none', autoCommit: commit };
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -152,7 +168,7 @@ function percentile(sorted: Float64Array, q: number): number {
 /** A run's figures before its CPU: a tool that measured its own per-record CPU over a narrower span than the whole run gives it. */
 type ProducerRun = Omit<ProducerRow, 'cpu' | 'cpuUsPerRecord'> & { cpuUsPerRecord?: Partial<ProducerRow['cpuUsPerRecord']> };
 
-async function faultlineProducer(ep: Endpoint, broker: StartedService, run: number, topic: string): Promise<ProducerRun> {
+async function faultlineProducer(ep: Endpoint, broker: StartedService, run: number, topic: string, tool: keyof typeof FAULTLINE_CLIENT): Promise<ProducerRun> {
   // Closed model: `inFlight` publishes outstanding. The consumer every messaging drive has takes
   // the topic's first record and works on it for the rest of the run: it joins the group and
   // then fetches nothing more, so this process spends its CPU on producing, as
@@ -161,13 +177,13 @@ async function faultlineProducer(ep: Endpoint, broker: StartedService, run: numb
   const workload = messaging({ model: 'closed', inFlight, producers: 1, consumers: 1, messageSize: size, processingTime: '1h', drainTimeout: '0s' });
   // The window's CPU only: not the connecting before it, nor the delivery checker after it.
   const sampler = new ResourceSampler(new Map([['kafka', broker]]));
-  const r = await drive(messagingDriver, 'kafka', [ep], workload, clientOptions(topic, false), { windowMs: durationMs, sampler });
+  const r = await drive(messagingDriver, 'kafka', [ep], workload, clientOptions(topic, false, FAULTLINE_CLIENT[tool]), { windowMs: durationMs, sampler });
   const publish = r.summary.byOperation[PUBLISH_OP] ?? r.summary.totals;
   const cost = sampler.summary(publish.ok).byService;
   const failures = r.summary.totals.errors > 0 ? `; ${r.summary.totals.errors} publishes failed: ${JSON.stringify(r.summary.totals.errorsByKind)}` : '';
   return {
     run,
-    tool: 'faultline',
+    tool,
     topic,
     rate: publish.throughput,
     latencyUs: { p50: publish.latencyUs.p50, p99: publish.latencyUs.p99, max: publish.latencyUs.max },
@@ -363,16 +379,16 @@ try {
   for (const [i, tool] of order.entries()) {
     const run = i + 1;
     const topic = `bench-${tool}-${run}`;
-    process.stderr.write(`run ${run}: ${tool === 'perf' ? `ProducerPerformance, ${records.toLocaleString('en-US')} records` : `${tool === 'faultline' ? 'faultline' : 'kafkajs alone'} for ${durationMs / 1000} s`}, topic ${topic}\n`);
+    process.stderr.write(`run ${run}: ${tool === 'perf' ? `ProducerPerformance, ${records.toLocaleString('en-US')} records` : `${tool === 'kafkajs' ? 'kafkajs alone' : tool} for ${durationMs / 1000} s`}, topic ${topic}\n`);
     if (quietWaitMs > 0) await quiet(broker);
-    const work = { faultline: () => faultlineProducer(ep, broker, run, topic), perf: () => producerPerformance(ep, run, topic), kafkajs: () => kafkajsAlone(ep, run, topic) }[tool];
+    const work = isFaultline(tool) ? () => faultlineProducer(ep, broker, run, topic, tool) : { perf: () => producerPerformance(ep, run, topic), kafkajs: () => kafkajsAlone(ep, run, topic) }[tool];
     const { result, cpu, seconds } = await withCpu(broker, work);
     // Over the whole run where the tool measured nothing narrower.
     const perRecord = (cores: number) => (cores * seconds * 1e6) / result.acked;
     const own = result.cpuUsPerRecord;
     producerRows.push({ ...result, cpu, cpuUsPerRecord: { client: own?.client ?? perRecord(cpu.tool), broker: own?.broker ?? perRecord(cpu.broker) } });
   }
-  const source = producerRows.findLast((r) => r.tool === 'faultline')!.topic;
+  const source = producerRows.findLast((r) => isFaultline(r.tool))!.topic;
   process.stderr.write(`consumers: faultline, then ConsumerPerformance, reading ${source}\n`);
   if (quietWaitMs > 0) await quiet(broker);
   const own = await withCpu(broker, () => faultlineConsumer(ep, source));
@@ -388,7 +404,12 @@ try {
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
 const kafkajs = `kafkajs ${kafkajsVersion()}`;
-const label = { faultline: `faultline (kafka adapter, ${kafkajs})`, perf: `ProducerPerformance (Java client ${kafkaTool.version})`, kafkajs: `${kafkajs} alone (send() loop)` } satisfies Record<Tool, string>;
+const label = {
+  faultline: `faultline (kafka adapter, ${kafkajs})`,
+  'faultline-confluent': `faultline (kafka adapter, client confluent: ${confluentVersion})`,
+  perf: `ProducerPerformance (Java client ${kafkaTool.version})`,
+  kafkajs: `${kafkajs} alone (send() loop)`,
+} satisfies Record<Tool, string>;
 const mean = (tool: Tool) => {
   const of = producerRows.filter((r) => r.tool === tool);
   return of.reduce((s, r) => s + r.rate, 0) / of.length;
@@ -398,15 +419,20 @@ const lat = (l: ProducerRow['latencyUs']) => `${formatLatency(l.p50)} / ${format
 console.log(`\n${brokerProgram} (one KRaft node, started in ${(brokerReadyMs / 1000).toFixed(2)} s to ready), Kafka's tools on Java ${javaVersion()}, faultline on Node ${process.version};`);
 console.log(`${size} B records, no keys, ${partitions} partition(s), acks=${acks}, linger ${lingerMs} ms, batches of ${batchSize} records (Java: batch.size ${batchBytes} B), ${maxInFlight} requests in flight, no compression, no idempotence;`);
 console.log(`${inFlight} records outstanding (faultline: closed model; Java: buffer.memory ${bufferMemory} B); faultline and kafkajs ${durationMs / 1000} s a run, ProducerPerformance ${count(records)} records at --throughput -1;`);
+if (order.includes('faultline-confluent')) console.log(`faultline-confluent: librdkafka batches (linger.ms ${lingerMs}, batch.num.messages ${batchSize}, max.in.flight ${maxInFlight}), each record handed to it as the closed model frees a slot;`);
 console.log(`run in the order ${order.join(' → ')}; the tools, the broker and everything else share this machine's ${availableParallelism()} cores.\n`);
 console.log('| run | producer | records/s | latency p50 / p99 / max | acknowledged / in the topic | CPU µs per record: client / broker | other processes (cores) |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of producerRows) {
   console.log(`| ${r.run} | ${label[r.tool]} | ${count(r.rate)} | ${lat(r.latencyUs)} | ${count(r.acked)} / ${count(r.held)} | ${r.cpuUsPerRecord.client.toFixed(1)} / ${r.cpuUsPerRecord.broker.toFixed(1)} | ${r.cpu.others.toFixed(2)} |`);
 }
+const short = { faultline: 'faultline', 'faultline-confluent': 'faultline-confluent', perf: 'ProducerPerformance', kafkajs: 'kafkajs alone' } satisfies Record<Tool, string>;
+const ratio = (a: Tool, b: Tool) => (order.includes(a) && order.includes(b) ? [`${short[a]} / ${short[b]} ${(mean(a) / mean(b)).toFixed(2)}×`] : []);
 const ratios = [
-  ...(order.includes('perf') ? [`faultline / ProducerPerformance ${(mean('faultline') / mean('perf')).toFixed(2)}×`] : []),
-  ...(order.includes('perf') && order.includes('kafkajs') ? [`kafkajs alone / ProducerPerformance ${(mean('kafkajs') / mean('perf')).toFixed(2)}×`] : []),
-  ...(order.includes('kafkajs') ? [`faultline / kafkajs alone ${(mean('faultline') / mean('kafkajs')).toFixed(2)}×`] : []),
+  ...ratio('faultline', 'perf'),
+  ...ratio('faultline-confluent', 'perf'),
+  ...ratio('kafkajs', 'perf'),
+  ...ratio('faultline', 'kafkajs'),
+  ...ratio('faultline-confluent', 'faultline'),
 ];
 if (ratios.length > 0) console.log(`\nrecords/s, means of each tool's runs: ${ratios.join(', ')}.`);
 console.log('\n| consumer | records | records/s | records/s with connect and join | CPU cores: tool / broker / other processes |\n| --- | ---: | ---: | ---: | ---: |');

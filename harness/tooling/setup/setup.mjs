@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { systemPrograms } from './system-programs.mjs';
 import { cachedBinary, findGoTool, goTools } from '../../base/go-tools.mjs';
 import { findMavenTool, installMavenTool, mavenToolDir, mavenTools } from './maven-tools.mjs';
+import { findNpmTool, npmToolDir, npmTools } from '../../base/npm-tools.mjs';
+import { installNpmTool } from './npm-tools.mjs';
 import { dirname as dirOf } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -85,16 +87,24 @@ function adminPrefix() {
   return undefined;
 }
 
+/**
+ * A system program's name, and whether it is there: a command on PATH, or a library's file.
+ * @param {(typeof systemPrograms)[number]} p
+ */
+function systemProgram(p) {
+  return 'file' in p ? { name: p.file, found: existsSync(p.file) } : { name: p.command, found: which(p.command) !== undefined };
+}
+
 function ensureSystemPrograms() {
-  const missing = systemPrograms.filter((p) => !which(p.command));
+  const missing = systemPrograms.filter((p) => !systemProgram(p).found);
   for (const p of systemPrograms) {
-    if (!missing.includes(p)) say(`${p.command} found (${p.purpose})`);
+    if (!missing.includes(p)) say(`${systemProgram(p).name} found (${p.purpose})`);
   }
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((p) => p.debianPackage))];
   const admin = adminPrefix();
   if (!which('apt-get') || !admin) {
-    say(`missing: ${missing.map((p) => p.command).join(', ')}; install them with: sudo apt-get install -y ${packages.join(' ')}`);
+    say(`missing: ${missing.map((p) => systemProgram(p).name).join(', ')}; install them with: sudo apt-get install -y ${packages.join(' ')}`);
     return;
   }
   /** @param {string[]} args */
@@ -152,6 +162,23 @@ function ensureMavenTools() {
   }
 }
 
+function ensureNpmTools() {
+  for (const tool of npmTools) {
+    if (findNpmTool(tool)) {
+      say(`${tool.package} ${tool.version} found in ${npmToolDir(tool)} (${tool.purpose})`);
+      continue;
+    }
+    // Its native part builds from source: a compiler and make (system programs, installed above when set-up could).
+    const lacking = ['g++', 'make'].filter((c) => !which(c));
+    if (lacking.length > 0) {
+      say(`${tool.package} missing, and building it needs ${lacking.join(' and ')}: install them (Debian: ${lacking.join(' ')}), then run 'npm run setup' again`);
+      continue;
+    }
+    installNpmTool(tool, say);
+    say(`installed ${tool.package} ${tool.version} in ${npmToolDir(tool)}`);
+  }
+}
+
 // `--tools-only` (what `faultline setup` runs from an installed package): the programs the
 // scenarios run, not this repository's Node and npm dependencies (the user's project has its own).
 const toolsOnly = process.argv.includes('--tools-only');
@@ -164,6 +191,7 @@ try {
   ensureSystemPrograms();
   ensureGoTools();
   ensureMavenTools();
+  ensureNpmTools();
   say('done');
 } catch (err) {
   process.stderr.write(`setup failed: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -3,8 +3,9 @@
 
 /**
  * `versionArgs: null`: the program must not be run to ask its version (it would start serving);
- * found is all `faultline doctor` says of it.
- * @type {ReadonlyArray<{ command: string, debianPackage: string, purpose: string, versionArgs: string[] | null }>}
+ * found is all `faultline doctor` says of it. An entry with `file` instead of `command` is a
+ * library, which has no command: found when that file (one of its headers) exists.
+ * @type {ReadonlyArray<{ command: string, debianPackage: string, purpose: string, versionArgs: string[] | null } | { file: string, debianPackage: string, purpose: string }>}
  */
 export const systemPrograms = [
   { command: 'haproxy', debianPackage: 'haproxy', purpose: 'haproxy targets (load balancer designs)', versionArgs: ['-v'] },
@@ -19,4 +20,8 @@ export const systemPrograms = [
   { command: 'debootstrap', debianPackage: 'debootstrap', purpose: 'building the docker runtime test images without a registry', versionArgs: ['--version'] },
   { command: 'faketime', debianPackage: 'faketime', purpose: "clock faults (its libfaketime moves a service's wall clock)", versionArgs: ['--version'] },
   { command: 'chromium', debianPackage: 'chromium', purpose: 'the HTML report tests (headless, driven by playwright-core)', versionArgs: ['--version'] },
+  // @confluentinc/kafka-javascript builds the librdkafka it bundles, and its addon, from source.
+  { command: 'g++', debianPackage: 'g++', purpose: "building librdkafka for Kafka designs with client: 'confluent'", versionArgs: ['--version'] },
+  { command: 'make', debianPackage: 'make', purpose: "building librdkafka for Kafka designs with client: 'confluent'", versionArgs: ['--version'] },
+  { file: '/usr/include/zlib.h', debianPackage: 'zlib1g-dev', purpose: "librdkafka's gzip, for client: 'confluent' (it builds without gzip when this is missing)" },
 ];
