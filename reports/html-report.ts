@@ -159,7 +159,7 @@ function designSection(result: RunResult, d: DesignResult, index: number, slots:
   const cost = resourceLine(d, result.scenario.wording);
   const chartMarkup = charts.length === 0
     ? '<p class="muted">No measured seconds, so no charts.</p>'
-    : `<div class="charts">${charts.map((c) => slots.figure(c, c.kind === 'latency-over-time')).join('')}</div>`;
+    : `<div class="charts">${charts.map((c) => slots.figure(c, c.kind === 'latency-over-time' || c.kind === 'check-timeline')).join('')}</div>`;
   return `<section class="design" id="design-${index + 1}">
 <h2>${escapeHtml(d.name)} <span class="muted">${escapeHtml(d.target)}</span> ${designBadge(d)}</h2>
 ${problem}

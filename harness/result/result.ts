@@ -282,6 +282,33 @@ export interface CheckCount {
   byFault?: Record<string, { during: number | null; after: number | null }>;
   /** Up to 10 concrete examples, as the checker describes them. */
   examples: string[];
+  /** Evidence drawn as a timeline in the report (who was doing what when), where the checker keeps one. */
+  timeline?: CheckTimeline;
+}
+
+/**
+ * Intervals and instants a checker kept as evidence, drawn as one chart: a lane per actor (a
+ * client), a bar per span and a mark per instant, coloured by kind. Times in ms into the
+ * measured window. Bounded by the checker: only the stretches in `covers` are kept, and at most
+ * a few thousand items (`omitted` says how many more there were).
+ */
+export interface CheckTimeline {
+  /** The chart's heading, e.g. `Who held the lock when, around the faults`. */
+  title: string;
+  /** What a lane is (the y axis), e.g. `client`. */
+  lane: string;
+  /** Every lane, in the order drawn, those without a span included. */
+  lanes: string[];
+  /** Span kinds in legend order, from the expected to the worst. */
+  spanKinds: string[];
+  /** Mark kinds in legend order, from the expected to the worst. */
+  markKinds: string[];
+  spans: { lane: string; from: number; to: number; kind: string; note?: string }[];
+  marks: { lane: string; t: number; kind: string; note?: string }[];
+  /** The stretches of the window kept (ms), in order; nothing outside them is in spans or marks. */
+  covers: { from: number; to: number }[];
+  /** Spans and marks inside `covers` left out beyond the bound. */
+  omitted: number;
 }
 
 export interface LinkInfo {

@@ -9,6 +9,7 @@ import { leftovers } from './docker-leftovers.ts';
 import { percentileOfSeconds, writeFaultScenario } from '../testing/fault-scenario.ts';
 import type { DesignResult, RunResult, SecondStats } from '../result/result.ts';
 import { runCli } from '../testing/cli.ts';
+import { processesOfRun } from '../testing/processes.ts';
 
 // These tests need a Docker engine: one that answers, or Debian's dockerd that they start (as
 // root) and stop again. Without either they are skipped, and say why.
@@ -139,6 +140,34 @@ describe.skipIf(unavailable !== undefined)('the docker runtime, through the real
     expect(unguarded!.checks.non_monotonic?.value).toBe(1);
     expect(segment!.checks.duplicate_ids?.value).toBe(0);
     expect(segment!.services.map((s) => s.name)).toEqual(['redis', 'id-1', 'id-2', 'id-3']);
+    expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
+  }, 300_000);
+
+  it('runs redis-locks (token, fenced) on a Redis container, the lock clients host processes: the frozen holder lets a second one in through token, never through fenced', async () => {
+    const runId = `dkr${process.pid}`;
+    const out = join(work, 'locks');
+    const { code, stdout } = await runCli(['run', 'redis-locks', '--design', 'token', '--design', 'fenced', '--time-scale', '0.5', '--runtime', 'docker', '--out', out], { env: { ...env, FAULTLINE_RUN_ID: runId } }).done;
+    expect(stdout).toMatch(/runtime docker/);
+    expect(code).toBe(1);
+    const result = await resultOf(out);
+    expect(result.designs.map((d) => [d.name, d.status, d.error])).toEqual([['token', 'completed', undefined], ['fenced', 'completed', undefined]]);
+    expect(Object.keys(result.environment.images ?? {})).toContain(localImages.redis);
+    const [token, fenced] = result.designs;
+    for (const d of result.designs) {
+      // Asked inside the container: Debian's redis-server in the local image.
+      expect(d.services.map((s) => s.name), d.name).toEqual(['redis']);
+      expect(d.services[0]!.version, d.name).toMatch(/^7\.\d+\.\d+$/);
+      expect(d.faults.map((f) => [f.name, f.client, f.error]), d.name).toEqual([['gc-pause', 'client-2', undefined]]);
+      expect(d.counters.acquisitions, d.name).toBeGreaterThan(0);
+    }
+    // client-2, a host process, frozen past its lease: its write after the thaw is accepted
+    // under token and refused under fenced, as with a local Redis.
+    expect(token!.checks.overlaps!.value).toBeGreaterThanOrEqual(1);
+    expect(token!.checks.stale_writes!.value).toBeGreaterThanOrEqual(1);
+    expect([fenced!.checks.overlaps!.value, fenced!.checks.stale_writes!.value]).toEqual([0, 0]);
+    expect(fenced!.checks.fenced_rejections!.value).toBeGreaterThanOrEqual(1);
+    expect(fenced!.passed).toBe(true);
+    expect(processesOfRun(runId)).toEqual([]);
     expect(leftovers(runId)).toEqual({ containers: [], networks: [] });
   }, 300_000);
 

@@ -1,6 +1,7 @@
 import type { DesignResult, RunResult } from '../../harness/result/result.ts';
 import { capitalize, metricNames } from '../named-metrics.ts';
 import type { Chart, LayeredSpec } from './chart.ts';
+import { checkTimeline, timelineNames, timelineTitle } from './check-timeline.ts';
 import { cpuOverTime, hasResources } from './cpu-over-time.ts';
 import { distributionOverTime } from './distribution-over-time.ts';
 import { errorsOverTime } from './errors-over-time.ts';
@@ -26,6 +27,11 @@ export interface DesignChartKind {
 /** The charts of each design, in the order a report shows them. */
 export const designChartKinds = {
   'latency-over-time': { title: () => 'Latency percentiles over time', spec: latencyOverTime },
+  'check-timeline': {
+    title: timelineTitle,
+    names: (_result, d) => timelineNames(d),
+    spec: (_result, d, name) => checkTimeline(d, name),
+  },
   'throughput-over-time': { title: () => 'Throughput over time', spec: throughputOverTime },
   'cpu-over-time': { title: () => 'CPU per service over time', applies: hasResources, spec: cpuOverTime },
   'errors-over-time': { title: () => 'Errors over time by kind', spec: errorsOverTime },

@@ -2,7 +2,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { parseDuration, type Duration } from '../../base/duration.ts';
 import type { Endpoint } from '../../base/endpoint.ts';
+import { durationSchema } from '../../base/schema-helpers.ts';
 import { ownFile } from '../../base/own-file.ts';
 import { locksChecker } from '../../checkers/locks.ts';
 import type { MetricSink } from '../../metrics/sink.ts';
@@ -11,6 +13,7 @@ import { RUN_ID_ENV, SERVICE_ENV } from '../../runtime/run-registry.ts';
 import { watchGroup } from '../../runtime/watchdog.ts';
 import type { Adapter, DriverContext, DriverDefinition, LoadDriver, RunWindow } from '../driver.ts';
 import { LockResource } from './lock-resource.ts';
+import { lockTimelineChecker } from './lock-timeline.ts';
 import { fenceKey, holderOf, lockKey, lockStrategies, type ClientConfig, type FaultPoint, type FromClient, type LockStrategy, type ToClient } from './lock-protocol.ts';
 import { lockClientNames, lockSettings, lockWorkloadSchema, resourceNames, type LockSettings, type LockWorkload } from './lock-workload.ts';
 
@@ -50,12 +53,20 @@ export interface RedisLockClientOptions {
    * likely to land in the gap; this makes it land there in every run, with no timing to tune.
    */
   crashBetweenSetnxAndExpire?: boolean;
+  /**
+   * This design's lease, instead of the workload's `ttl`: how long a holder may stall before
+   * Redis gives its lock away is part of how a lock is designed, so two designs under the same
+   * load may choose differently (a lease that outlasts a pause, say). Default: the workload's.
+   */
+  ttl?: Duration;
 }
 
 const redisLockClientSchema = z
   .strictObject({
     strategy: z.enum(lockStrategies, { error: (issue) => `unknown lock strategy ${JSON.stringify(issue.input)}; give one of ${lockStrategies.map((s) => `'${s}'`).join(', ')}` }).default('token'),
     crashBetweenSetnxAndExpire: z.boolean().optional(),
+    // A malformed duration has durationSchema's message; this one speaks only of those that parse.
+    ttl: durationSchema.refine((s) => (parseDuration(s) ?? 1) >= 1, { message: 'give at least 1ms' }).optional(),
   })
   .check((ctx) => {
     if (ctx.value.crashBetweenSetnxAndExpire && ctx.value.strategy !== 'setnx-expire') {
@@ -132,8 +143,9 @@ class LockDriver implements LoadDriver {
   };
 
   constructor(workload: LockWorkload, ctx: DriverContext<RedisLockClientOptions>) {
-    this.settings = lockSettings(workload);
     this.client = ctx.client;
+    const settings = lockSettings(workload);
+    this.settings = this.client.ttl === undefined ? settings : { ...settings, ttlMs: parseDuration(this.client.ttl)! };
     this.connections = this.settings.clients;
     this.sink = ctx.sink;
     this.resources = resourceNames(this.settings.resources);
@@ -170,12 +182,15 @@ class LockDriver implements LoadDriver {
 
   private config(name: string): ClientConfig {
     const s = this.settings;
+    // `own`: client-k is handed rk alone (wrapping round), so it never draws another's resource.
+    const k = Number(name.slice(name.lastIndexOf('-') + 1));
+    const resources = s.resourceChoice === 'own' ? [this.resources[(k - 1) % this.resources.length]!] : this.resources;
     return {
       name,
       strategy: this.client.strategy,
       masters: this.endpoints.map((e) => ({ host: e.host, port: e.port })),
       resource: this.resourceAddress!,
-      resources: this.resources,
+      resources,
       ttlMs: s.ttlMs,
       holdMs: s.holdMs,
       acquireTimeoutMs: s.acquireTimeoutMs,
@@ -452,7 +467,7 @@ export const lockDriver: DriverDefinition<LockWorkload> = {
     },
   },
   adapters: { redis: lockRedisAdapter },
-  checkers: [locksChecker],
+  checkers: [locksChecker, lockTimelineChecker],
   clients: lockClientNames,
   keepsHistory: () => true,
 };

@@ -39,6 +39,7 @@ export interface ClientConfig {
   masters: { host: string; port: number }[];
   /** The protected resource, on 127.0.0.1, outside every fault. */
   resource: { host: string; port: number };
+  /** The resources this client draws from at random, one per cycle. */
   resources: string[];
   ttlMs: number;
   holdMs: number;

@@ -13,7 +13,7 @@ function problems(s: object): string[] {
 
 describe('lock workload', () => {
   it('fills every default, the think time from the retry delay', () => {
-    expect(lockSettings(lockWorkloadSchema.parse(lock({})))).toEqual({ clients: 4, resources: 1, ttlMs: 500, holdMs: 20, acquireTimeoutMs: 5000, retryDelayMs: 10, thinkMs: 10, clientFaultsLand: 'in-hold' });
+    expect(lockSettings(lockWorkloadSchema.parse(lock({})))).toEqual({ clients: 4, resources: 1, resourceChoice: 'random', ttlMs: 500, holdMs: 20, acquireTimeoutMs: 5000, retryDelayMs: 10, thinkMs: 10, clientFaultsLand: 'in-hold' });
     expect(lockSettings(lock({ retryDelay: '3ms', ttl: '2s' }))).toMatchObject({ retryDelayMs: 3, thinkMs: 3, ttlMs: 2000 });
     expect(lockDriver.clients!(lock({ clients: 3 }))).toEqual(['client-1', 'client-2', 'client-3']);
   });
@@ -22,6 +22,7 @@ describe('lock workload', () => {
     for (const strategy of ['setnx-expire', 'set-nx-px', 'token', 'watchdog', 'fenced'] as const) expect(problems(scenario(withClient(redis(), { strategy }))), strategy).toEqual([]);
     expect(problems(scenario(withClient(redis({ masters: 5 }), { strategy: 'redlock' })))).toEqual([]);
     expect(problems(scenario(withClient(redis(), { strategy: 'setnx-expire', crashBetweenSetnxAndExpire: true })))).toEqual([]);
+    expect(problems(scenario(withClient(redis({ masters: 5 }), { strategy: 'redlock', ttl: '5s' })))).toEqual([]);
   });
 
   it('names the field and what to do for bad settings', () => {
@@ -31,5 +32,7 @@ describe('lock workload', () => {
     expect(problems(scenario(withClient(redis(), { strategy: 'mutex' })))).toEqual(["designs.d.client.strategy: unknown lock strategy \"mutex\"; give one of 'setnx-expire', 'set-nx-px', 'token', 'watchdog', 'redlock', 'fenced'"]);
     expect(problems(scenario(redis(), { ...lock({}), model: 'open' }))).toEqual(["workload.model: the lock workload runs the closed model only: give model: 'closed' (lock() does)"]);
     expect(problems(scenario(redis(), lock({ ttl: '0ms', clients: 65 })))).toEqual(['workload.clients: at most 64 clients (each is a process)', 'workload.ttl: give at least 1ms']);
+    expect(problems(scenario(withClient(redis(), { strategy: 'token', ttl: '0ms' })))).toEqual(['designs.d.client.ttl: give at least 1ms']);
+    expect(problems(scenario(withClient(redis(), { strategy: 'token', ttl: 'long' })))).toEqual(["designs.d.client.ttl: expected a duration such as '500ms', '3s', '2m' or '1m30s'"]);
   });
 });

@@ -13,10 +13,19 @@ export const clientFaultPlacements = ['in-hold', 'anywhere'] as const;
 export type ClientFaultPlacement = (typeof clientFaultPlacements)[number];
 
 /**
+ * Which resource a client locks in each cycle. `random` (default): any of them, drawn again
+ * every cycle, so clients contend. `own`: client-k always locks rk (wrapping round when there
+ * are fewer resources than clients): with as many resources as clients nobody contends, and
+ * what is measured is the lock service's own cost per cycle (what redis-benchmark measures).
+ */
+export const resourceChoices = ['random', 'own'] as const;
+export type ResourceChoice = (typeof resourceChoices)[number];
+
+/**
  * The `lock` workload: `clients` processes, each looping acquire → hold → release on one of
- * `resources` resources chosen at random, until the window ends (the closed model). Inside
- * the hold a client reads the protected resource's counter, works for `hold`, and writes the
- * value read plus one.
+ * `resources` resources chosen at random (or on its own one, `resourceChoice: 'own'`), until
+ * the window ends (the closed model). Inside the hold a client reads the protected resource's
+ * counter, works for `hold`, and writes the value read plus one.
  */
 export interface LockWorkload {
   kind: 'lock';
@@ -26,7 +35,9 @@ export interface LockWorkload {
   clients?: number;
   /** Resources contended for, each with its own lock (`r1`, `r2`, …). Default 1. */
   resources?: number;
-  /** The lease: how long a lock lives in Redis unless released or renewed. Default `500ms`. */
+  /** How a client picks the resource of each cycle (see ResourceChoice). Default `random`. */
+  resourceChoice?: ResourceChoice;
+  /** The lease: how long a lock lives in Redis unless released or renewed. Default `500ms`. A design may choose its own (client option `ttl`). */
   ttl?: Duration;
   /** Time spent inside the critical section, between the read and the write. Default `20ms`. */
   hold?: Duration;
@@ -60,6 +71,7 @@ export const lockWorkloadSchema = z.strictObject({
   model: z.literal('closed', { message: "the lock workload runs the closed model only: give model: 'closed' (lock() does)" }),
   clients: z.number().int().min(1).max(MAX_LOCK_CLIENTS, `at most ${MAX_LOCK_CLIENTS} clients (each is a process)`).optional(),
   resources: z.number().int().min(1).max(MAX_LOCK_RESOURCES).optional(),
+  resourceChoice: z.enum(resourceChoices).optional(),
   ttl: positiveDuration.optional(),
   hold: durationSchema.optional(),
   acquireTimeout: positiveDuration.optional(),
@@ -72,6 +84,7 @@ export const lockWorkloadSchema = z.strictObject({
 export interface LockSettings {
   clients: number;
   resources: number;
+  resourceChoice: ResourceChoice;
   ttlMs: number;
   holdMs: number;
   acquireTimeoutMs: number;
@@ -84,6 +97,7 @@ export function lockSettings(w: LockWorkload): LockSettings {
   return {
     clients: w.clients ?? 4,
     resources: w.resources ?? 1,
+    resourceChoice: w.resourceChoice ?? 'random',
     ttlMs: parseDuration(w.ttl ?? '500ms')!,
     holdMs: parseDuration(w.hold ?? '20ms')!,
     acquireTimeoutMs: parseDuration(w.acquireTimeout ?? '5s')!,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisTarget } from '../../../targets/redis/redis.ts';
 import { LocalRuntime } from '../../runtime/local-runtime.ts';
@@ -8,17 +9,19 @@ import { drive, type Driven } from '../../testing/drive.ts';
 import { processesOfRun } from '../../testing/processes.ts';
 import type { LoadDriver } from '../driver.ts';
 import { lockDriver } from './lock-driver.ts';
-import type { LockStrategy } from './lock-protocol.ts';
+import { holderOf, lockKey, type LockStrategy } from './lock-protocol.ts';
 import { lock } from './lock-workload.ts';
 
 /** A history record as the test reads it back. */
-type Rec = { t: number; ev: string; c?: string; r?: string; h?: string; v?: number; prev?: number; ttl?: number; rej?: boolean; del?: string; writes?: number };
+type Rec = { t: number; ev: string; c?: string; r?: string; h?: string; v?: number; prev?: number; ttl?: number; rej?: boolean; del?: string; writes?: number; end?: number };
 
 /** What the history says, counted the plain way (every pair of holds compared): the test's own numbers, not the checker's. */
 interface Truth {
   records: Rec[];
   /** Pairs of holds on one resource whose [begin, end or fenced-out) intervals intersect. */
   overlaps: number;
+  /** Those pairs, earlier begin first. */
+  overlapping: [Rec, Rec][];
   /** Accepted writes later than their hold's begin + ttl (no renewals in the strategies this is used for). */
   staleWrites: Rec[];
   /** Accepted writes minus the resource's own final counter. */
@@ -35,12 +38,12 @@ function truthOf(records: Rec[]): Truth {
     const ends = records.filter((r) => (r.ev === 'end' || r.ev === 'fenced-out') && r.h === b.h).map((r) => r.t);
     return { ...b, end: ends.length > 0 ? Math.min(...ends) : lastT };
   });
-  let overlaps = 0;
+  const overlapping: [Rec, Rec][] = [];
   for (let i = 0; i < holds.length; i++) {
     for (let j = i + 1; j < holds.length; j++) {
       const a = holds[i]!;
       const b = holds[j]!;
-      if (a.r === b.r && a.t < b.end && b.t < a.end) overlaps++;
+      if (a.r === b.r && a.t < b.end && b.t < a.end) overlapping.push(a.t <= b.t ? [a, b] : [b, a]);
     }
   }
   const accepted = records.filter((r) => r.ev === 'write' && !r.rej);
@@ -52,7 +55,8 @@ function truthOf(records: Rec[]): Truth {
   const finalSum = finals.reduce((s, f) => s + f.v!, 0);
   return {
     records,
-    overlaps,
+    overlaps: overlapping.length,
+    overlapping,
     staleWrites,
     lostUpdates: accepted.length - finalSum,
     refusedWrites: records.filter((r) => r.ev === 'write' && r.rej).length,
@@ -129,6 +133,35 @@ async function freezeClient2(d: LoadDriver): Promise<void> {
   await d.thaw!('client-2');
 }
 
+/**
+ * Waits until client-1 holds r1 on every master given (so a Redlock majority outlives losing
+ * any one of them), then restarts `victim` while client-1 is still early in its long hold. With
+ * no persistence the restarted master comes back empty: client-1's lock on it is gone.
+ */
+function restartWhileClient1Holds(masters: readonly Endpoint[], victim: StartedService, boundMs: number) {
+  return async (): Promise<void> => {
+    const admins = masters.map((ep) => {
+      const a = new Redis({ host: ep.host, port: ep.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+      a.on('error', () => {});
+      return a;
+    });
+    try {
+      await Promise.all(admins.map((a) => a.connect()));
+      const until = performance.now() + boundMs;
+      for (;;) {
+        const values = await Promise.all(admins.map((a) => a.get(lockKey('r1'))));
+        const first = values[0];
+        if (first && holderOf(first) === 'client-1' && values.every((v) => v === first)) break;
+        if (performance.now() > until) throw new Error(`client-1 did not hold r1 on every master within ${boundMs} ms (last seen: ${values.join(', ')})`);
+        await sleep(2);
+      }
+    } finally {
+      for (const a of admins) a.disconnect();
+    }
+    await victim.restart();
+  };
+}
+
 const summary = (r: Run) => `overlaps ${r.checks.overlaps!.value}, stale_writes ${r.checks.stale_writes!.value}, lost_updates ${r.checks.lost_updates!.value}, fenced_rejections ${r.checks.fenced_rejections!.value}`;
 
 describe('lock workload against a real Redis', () => {
@@ -145,6 +178,15 @@ describe('lock workload against a real Redis', () => {
       for (const name of ['overlaps', 'stale_writes', 'lost_updates', 'foreign_releases', 'stuck_locks', 'fenced_rejections']) expect(r.checks[name]!.value, `${strategy} ${name}`).toBe(0);
     }
   }, 120_000);
+
+  it("keeps each client on its own resource with resourceChoice 'own': no attempt ever finds a lock taken", async () => {
+    const r = await run('token', oneMaster, { windowMs: 1000, workload: { clients: 3, resources: 3, resourceChoice: 'own', hold: '0ms', think: '0ms' } });
+    const holds = r.truth.records.filter((x) => x.ev === 'hold');
+    expect(holds.length).toBeGreaterThan(30);
+    expect(new Set(holds.map((x) => `${x.c} ${x.r}`))).toEqual(new Set(['client-1 r1', 'client-2 r2', 'client-3 r3']));
+    expect(r.summary.counters.failed_attempts ?? 0).toBe(0);
+    expect([r.truth.overlaps, r.truth.lostUpdates]).toEqual([0, 0]);
+  }, 60_000);
 
   it('flags the token strategy in 10 runs of 10 with a client frozen past its lease: an overlap and its stale write', async () => {
     const runs: string[] = [];
@@ -227,6 +269,40 @@ describe('lock workload against a real Redis', () => {
     // Nobody gets the lock again: every later attempt times out.
     expect(r.summary.totals.errorsByKind.acquire_timeout).toBeGreaterThan(0);
     expect(r.truth.records.some((x) => x.ev === 'revive' && x.c === 'client-2')).toBe(true);
+  }, 60_000);
+
+  it('lets exactly one second holder in when the single master restarts under a holder, and none when one of five Redlock masters does', async () => {
+    // Two clients, 1.5 s holds and a 5 s lease: the lease never runs out, so only the restart
+    // can take client-1's lock away while it is inside. The window leaves client-1 up to 4 s to
+    // get the lock, and its whole hold after that.
+    const longHolds = { clients: 2, hold: '1500ms', ttl: '5s', acquireTimeout: '10s' };
+    const single = await run('token', oneMaster, { windowMs: 7000, workload: longHolds, meanwhile: restartWhileClient1Holds(oneMaster, started[0]!, 4000) });
+    const t = single.truth;
+    // The plain pass over the history and the checker agree, pair for pair: client-2 got the
+    // lock from the emptied master while client-1 was still inside. Later holds begin after
+    // client-1's end (client-2 holds as long as client-1 did, from later on).
+    expect(single.checks.overlaps!.value).toBe(t.overlaps);
+    expect(t.overlaps, summary(single)).toBe(1);
+    expect(t.overlapping.map(([a, b]) => [a.c, b.c])).toEqual([['client-1', 'client-2']]);
+    // Both read the same counter and wrote it + 1: one increment lost, and no write was late
+    // by the lease (the lock was lost, not expired).
+    expect(single.checks.lost_updates!.value).toBe(t.lostUpdates);
+    expect(t.lostUpdates).toBe(1);
+    expect(single.checks.stale_writes!.value).toBe(0);
+    // client-1's compare-and-delete found client-2's value, not its own, and deleted nothing.
+    const [held] = t.overlapping[0]!;
+    expect(t.records.find((x) => x.ev === 'release' && x.c === 'client-1' && x.t > held.t)?.del).toBe('none');
+
+    const redlock = await run('redlock', fiveMasters, { windowMs: 7000, workload: longHolds, meanwhile: restartWhileClient1Holds(fiveMasters, started[1]!, 4000) });
+    const rt = redlock.truth;
+    // client-1's lock lives on in four masters of five: client-2 gets at most the restarted one,
+    // no majority, and waits for client-1's release.
+    expect(redlock.checks.overlaps!.value).toBe(rt.overlaps);
+    expect(rt.overlaps, summary(redlock)).toBe(0);
+    expect(redlock.checks.lost_updates!.value).toBe(0);
+    expect(rt.lostUpdates).toBe(0);
+    expect(rt.records.filter((x) => x.ev === 'release' && x.c === 'client-1').every((x) => x.del === 'own')).toBe(true);
+    expect(rt.records.filter((x) => x.ev === 'hold' && x.c === 'client-2').length).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
   it('flags watchdog and redlock alike with a client frozen past its lease', async () => {
