@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseDuration } from '../../base/duration.ts';
 import { nginxConfig, nginxService } from '../../../targets/nginx/nginx.ts';
 import { http, type ClosedHttpWorkload, type HttpWorkload } from '../../drivers/http-workload.ts';
 import { formatLatency } from '../../result/format.ts';
@@ -23,6 +24,8 @@ export interface OptionChecks {
   fail(message: string): never;
   /** `text` as a whole number above 0, else fails naming the option `--<name>`. */
   positiveInt(name: string, text: string): number;
+  /** `text` as a duration in ms, else fails naming the option `--<name>`. */
+  duration(name: string, text: string): number;
 }
 
 /** Checks of a script's options, run before anything starts, so bad input stops it without a broker or a child to clean up. */
@@ -33,6 +36,9 @@ export function optionChecks(script: string): OptionChecks {
   };
   return {
     fail,
+    duration(name, text) {
+      return parseDuration(text) ?? fail(`--${name} '${text}' is not a duration; use e.g. 5s`);
+    },
     positiveInt(name, text) {
       const n = Number(text);
       if (!Number.isInteger(n) || n <= 0) fail(`--${name} '${text}' must be a positive whole number`);

@@ -12,7 +12,6 @@ import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { idGenerators, idServiceTarget, type IdGeneratorKind } from '../../../targets/id-service/id-service.ts';
-import { parseDuration } from '../../base/duration.ts';
 import { IDS_ISSUED, idsDriver } from '../../drivers/ids-driver.ts';
 import { ids, MAX_BATCH } from '../../drivers/ids-workload.ts';
 import { formatLatency } from '../../result/format.ts';
@@ -22,7 +21,7 @@ import type { ServiceSpec } from '../../runtime/service-spec.ts';
 import { drive } from '../../testing/drive.ts';
 import { benchScratch, optionChecks, runProgram, startDirect, stopProgram } from './bench-helpers.ts';
 
-const { fail, positiveInt } = optionChecks('ids-vs-wrk');
+const { fail, positiveInt, duration } = optionChecks('ids-vs-wrk');
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +30,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '100' },
   },
 });
-const durationMs = parseDuration(values.duration) ?? fail(`--duration '${values.duration}' is not a duration; use e.g. 5s`);
+const durationMs = duration('duration', values.duration);
 // wrk runs for whole seconds (-d).
 if (durationMs < 1000 || durationMs % 1000 !== 0) fail(`--duration '${values.duration}' must be whole seconds, at least 1s (wrk's -d)`);
 const connections = positiveInt('connections', values.connections);

@@ -21,7 +21,6 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { redisTarget } from '../../../targets/redis/redis.ts';
-import { parseDuration } from '../../base/duration.ts';
 import { locksChecker } from '../../checkers/locks.ts';
 import { ACQUISITIONS, FAILED_ATTEMPTS, HOLD, lockDriver } from '../../drivers/lock/lock-driver.ts';
 import type { LockStrategy } from '../../drivers/lock/lock-protocol.ts';
@@ -32,7 +31,7 @@ import type { Endpoint, StartedService } from '../../runtime/runtime.ts';
 import { drive } from '../../testing/drive.ts';
 import { benchScratch, machineTicks, optionChecks, reapedChildTicks, runProgram, stopProgram, waitQuiet } from './bench-helpers.ts';
 
-const { fail, positiveInt } = optionChecks('locks-vs-redis-benchmark');
+const { fail, positiveInt, duration } = optionChecks('locks-vs-redis-benchmark');
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +40,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '200000' },
   },
 });
-const durationMs = parseDuration(values.duration) ?? fail(`--duration '${values.duration}' is not a duration; use e.g. 5s`);
+const durationMs = duration('duration', values.duration);
 if (durationMs < 1000) fail(`--duration '${values.duration}' is too short to measure a rate: give at least 1s`);
 const clients = positiveInt('clients', values.clients);
 if (clients > MAX_LOCK_CLIENTS) fail(`--clients ${clients}: at most ${MAX_LOCK_CLIENTS} (each lock client is a process)`);
