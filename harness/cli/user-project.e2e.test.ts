@@ -74,6 +74,12 @@ describe('faultline installed in a project of its own, from the packed tarball',
     expect(existsSync(join(pkg, 'harness'))).toBe(false);
     const { stdout } = await run(join(project, 'node_modules', '.bin', 'faultline'), ['--help'], { cwd: project });
     expect(stdout).toMatch(/faultline setup/);
+    // The package's own scenarios are listed once each, from their compiled files, and load.
+    const list = await run(join(project, 'node_modules', '.bin', 'faultline'), ['list'], { cwd: project, maxBuffer: 16 * 2 ** 20 });
+    const names = list.stdout.split('\n').filter((l) => /^\S/.test(l));
+    expect(names).toContain('id-generators');
+    expect(names.filter((n) => n.endsWith('.d'))).toEqual([]);
+    expect(list.stdout).not.toMatch(/invalid:/);
   });
 
   it('runs the project\'s own TypeScript scenario through npm run scenario: exit 0, every report written, nothing left running', async () => {

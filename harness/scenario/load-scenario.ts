@@ -11,8 +11,10 @@ const extensions = ['.ts', '.mts', '.js', '.mjs'];
 /** Names of the scenarios in the project's scenarios folder. */
 export function scenarioNames(): string[] {
   return readdirSync(scenariosDir)
-    .filter((f) => extensions.includes(extname(f)) && !f.includes('.test.'))
+    // Not tests, and not the type declarations beside the installed package's compiled scenarios.
+    .filter((f) => extensions.includes(extname(f)) && !f.includes('.test.') && !/\.d\.[cm]?ts$/.test(f))
     .map((f) => basename(f, extname(f)))
+    .filter((name, i, all) => all.indexOf(name) === i)
     .sort();
 }
 
