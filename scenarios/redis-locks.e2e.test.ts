@@ -125,7 +125,7 @@ describe('redis-locks, short, through the CLI: six lock strategies, a holder fro
     for (const name of DESIGNS.filter((d) => d !== 'setnx-expire')) expect(design(name).checks.stuck_locks!.value, name).toBe(0);
   });
 
-  it('lets a second holder in when the single master restarts under the paused holder, and none through Redlock with one master of five restarted', async () => {
+  it('lets a second holder in when the single master restarts under the paused holder', async () => {
     for (const name of RESTARTED) {
       const d = design(name);
       expect(d.faults.map((f) => [f.name, f.error]), name).toEqual([['gc-pause', undefined], [name === 'token-restart' ? 'master-restart' : 'master-1-restart', undefined]]);
@@ -144,13 +144,13 @@ describe('redis-locks, short, through the CLI: six lock strategies, a holder fro
     }
     expect(single.checks.lost_updates!.value).toBeGreaterThanOrEqual(1);
     expect(verdict(single, 'overlaps == 0')?.pass).toBe(false);
-    const redlock = design('redlock-restart');
-    expect(redlock.checks.overlaps!.value).toBe(0);
-    expect(redlock.checks.lost_updates!.value).toBe(0);
-    expect(redlock.passed).toBe(true);
+    // Redlock's outcome depends on how many masters granted client-2's lock (see the scenario):
+    // with four or five nobody else gets in, with three a second holder does. What holds either
+    // way: nothing was late by its lease. lock/lock.e2e.test.ts restarts a master once the lock
+    // is held on all five and checks there is no overlap.
   });
 
-  it('keeps who held what when around the faults for the report: the second holders beside the paused one where the lock failed, none where it held', () => {
+  it('keeps who held what when around the faults for the report: the second holders beside the paused one where the lock failed, none under fencing', () => {
     const shared = (name: string) => design(name).checks.holds_begun!.timeline!.spans.filter((s) => s.kind === 'with another holder inside');
     for (const name of DESIGNS) {
       const tl = design(name).checks.holds_begun!.timeline!;
@@ -163,7 +163,7 @@ describe('redis-locks, short, through the CLI: six lock strategies, a holder fro
     }
     expect(new Set(shared('token-restart').map((s) => s.lane)).has('client-2')).toBe(true);
     expect(shared('token').length).toBeGreaterThan(0);
-    for (const name of ['redlock-restart', 'fenced']) expect(shared(name), name).toEqual([]);
+    expect(shared('fenced')).toEqual([]);
     // The paused holder's write after the thaw: accepted late under token, refused under fenced.
     expect(design('token').checks.holds_begun!.timeline!.marks.some((m) => m.lane === 'client-2' && m.kind === 'stale write accepted')).toBe(true);
     expect(design('fenced').checks.holds_begun!.timeline!.marks.some((m) => m.lane === 'client-2' && m.kind === 'write refused (fencing)')).toBe(true);

@@ -25,8 +25,13 @@ import { defineScenario, lock, redis, withClient } from '../harness/index.ts';
 //   client-2 is still inside: an overlap, and client-2's write after the thaw undoes the
 //   increments made meanwhile (lost updates). Not a stale write: by its lease client-2 was
 //   still the holder; the lock was lost, not expired.
-// - redlock-restart: client-2's lock lives on in the four other masters, a majority, so
-//   nobody else gets it: no overlap, nothing lost.
+// - redlock-restart: the restart takes one master's copy of client-2's lock away. Granted by
+//   four or five masters, the lock lives on in a majority and nobody else gets it; granted by
+//   only three (the other two slow to answer, as on a busy machine), two remain, a second
+//   client wins the restarted master and the two client-2 never had: a second holder (15
+//   overlapping pairs in one CI run). Redlock's own answer is to keep a restarted master out
+//   for longer than the lease; lock/lock.e2e.test.ts restarts a master only once the lock is
+//   held on all five, and finds no overlap.
 export default defineScenario({
   name: 'redis-locks',
   description: 'Redis locks (SETNX+EXPIRE, SET NX PX, a token, a watchdog, Redlock over 5 masters, fencing tokens) under the same contention, with a lock holder frozen past its lease: which ones let two holders in and a stale write through; and a master restart under a holder, single instance against Redlock',

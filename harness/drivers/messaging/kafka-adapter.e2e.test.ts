@@ -116,7 +116,7 @@ describe('the messaging workload over Kafka against a real broker (KRaft)', () =
     // processed, and commits the resolved ones every second: consumer-1 began [0, R) in order,
     // committed C ≤ R, and its successor starts at C. [C, R) is taken twice; nothing is lost.
     let atCrash: number[] = [];
-    const r = await drive(messagingDriver, 'kafka', [ep], messaging({ model: 'open', rate: 200, consumers: 2, messageSize: 256, processingTime: '20ms', drainTimeout: '60s' }), { name, partitions: 1, commit: 'interval', autoCommitIntervalMs: 1000, sessionTimeoutMs: 15_000 }, {
+    const r = await drive(messagingDriver, 'kafka', [ep], messaging({ model: 'open', rate: 200, consumers: 2, messageSize: 256, processingTime: '20ms', drainTimeout: '60s' }), { name, partitions: 1, commit: 'interval', autoCommitIntervalMs: 1000, sessionTimeoutMs: 8000 }, {
       windowMs: 3000,
       meanwhile: async (driver) => {
         await sleep(1500);
