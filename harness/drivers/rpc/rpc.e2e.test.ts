@@ -42,10 +42,18 @@ interface Answer {
   items?: unknown[];
 }
 
+/** The ways a call goes out: JSON over HTTP, and gRPC through each of the gRPC adapter's engines. */
+const clients = [
+  { label: 'http', protocol: 'http', client: {} },
+  { label: 'grpc (grpc-js)', protocol: 'grpc', client: {} },
+  { label: 'grpc (http2)', protocol: 'grpc', client: { engine: 'http2' } },
+] as const;
+const grpcEngines = clients.filter((c) => c.protocol === 'grpc');
+
 /** Drives `workload` at one service over one protocol and reads back every answer it kept. */
-async function answersOf(service: StartedService, protocol: 'http' | 'grpc', workload: RpcWorkload, windowMs = 500) {
+async function answersOf(service: StartedService, protocol: 'http' | 'grpc', client: object, workload: RpcWorkload, windowMs = 500) {
   let answers: Answer[] = [];
-  const r = await drive(rpcDriver, protocol, [service.endpoint(protocol)], workload, {}, {
+  const r = await drive(rpcDriver, protocol, [service.endpoint(protocol)], workload, client, {
     windowMs,
     history: async (file) => {
       answers = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Answer).filter((a) => a.ev === 'answer');
@@ -73,7 +81,7 @@ describe('the rpc workload against a real recipe service', () => {
     await expect(grpcHealthCheck(plain.endpoint('grpc'), { service: 'no.such.Service' })).rejects.toMatchObject({ code: 5 });
   });
 
-  it('returns the same documents through both adapters, field by field, gzipped over HTTP or not', async () => {
+  it('returns the same documents through both adapters and both gRPC engines, field by field, gzipped over HTTP or not', async () => {
     const workload = rpc({
       model: 'open',
       rate: 40,
@@ -88,9 +96,9 @@ describe('the rpc workload against a real recipe service', () => {
     expect(JSON.stringify(expected.GetRecipe).length).toBe(3000);
     for (const service of [gzipped, plain]) {
       const seen: Record<string, Answer[]> = {};
-      for (const protocol of ['http', 'grpc'] as const) {
-        const r = await answersOf(service, protocol, workload);
-        const label = `${service.name} over ${protocol}`;
+      for (const { label: how, protocol, client } of clients) {
+        const r = await answersOf(service, protocol, client, workload);
+        const label = `${service.name} over ${how}`;
         expect(r.summary.totals.errors, label).toBe(0);
         // Warm-up is 0: every answer kept was due in the window, and each is one call.
         expect(r.answers.length, label).toBe(r.summary.totals.ops);
@@ -100,49 +108,56 @@ describe('the rpc workload against a real recipe service', () => {
           if (a.call === 'GetRecipe') expect(a.doc, label).toEqual(expected.GetRecipe);
           else expect(a.items, label).toEqual(expected.list);
         }
-        seen[protocol] = r.answers;
+        seen[how] = r.answers;
       }
-      const first = (protocol: string, call: string) => seen[protocol]!.find((a) => a.call === call)!;
-      expect(first('http', 'GetRecipe').doc).toEqual(first('grpc', 'GetRecipe').doc);
-      expect(first('http', 'list').items).toEqual(first('grpc', 'list').items);
+      const first = (how: string, call: string) => seen[how]!.find((a) => a.call === call)!;
+      for (const { label: how } of grpcEngines) {
+        expect(first('http', 'GetRecipe').doc, how).toEqual(first(how, 'GetRecipe').doc);
+        expect(first('http', 'list').items, how).toEqual(first(how, 'list').items);
+      }
     }
   }, 60_000);
 
   it('classifies every call that overruns its deadline: grpc_deadline_exceeded over gRPC, timeout over HTTP', async () => {
     // 20 calls/s for 1 s: the schedule holds exactly 20 calls, each waiting 400 ms against a 50 ms deadline.
     const workload = rpc({ model: 'open', rate: 20, deadline: '50ms', calls: [{ method: 'Work', args: { ms: 400, mode: 'wait' } }] });
-    for (const [protocol, kind] of [['grpc', 'grpc_deadline_exceeded'], ['http', 'timeout']] as const) {
-      const r = await drive(rpcDriver, protocol, [plain.endpoint(protocol)], workload, {}, { windowMs: 1000 });
-      expect(r.summary.sends.sent, protocol).toBe(20);
-      expect(r.summary.totals.errorsByKind, protocol).toEqual({ [kind]: 20 });
-      expect(r.summary.totals.ok, protocol).toBe(0);
+    for (const { label, protocol, client } of clients) {
+      const kind = protocol === 'grpc' ? 'grpc_deadline_exceeded' : 'timeout';
+      const r = await drive(rpcDriver, protocol, [plain.endpoint(protocol)], workload, client, { windowMs: 1000 });
+      expect(r.summary.sends.sent, label).toBe(20);
+      expect(r.summary.totals.errorsByKind, label).toEqual({ [kind]: 20 });
+      expect(r.summary.totals.ok, label).toBe(0);
     }
   }, 60_000);
 
   it('times a stream from its due time to its first and to its last item, for every call', async () => {
     // The service pauses 20 ms between items: the last of 5 comes at least 80 ms after the first.
     const workload = rpc({ model: 'open', rate: 20, calls: [{ method: 'ListRecipes', args: { count: 5, intervalMs: 20 } }] });
-    for (const protocol of ['http', 'grpc'] as const) {
-      const { summary } = await drive(rpcDriver, protocol, [plain.endpoint(protocol)], workload, {}, { windowMs: 1000 });
+    for (const { label, protocol, client } of clients) {
+      const { summary } = await drive(rpcDriver, protocol, [plain.endpoint(protocol)], workload, client, { windowMs: 1000 });
       const sent = summary.sends.sent;
-      expect(sent, protocol).toBe(20);
-      expect(summary.totals.ok, protocol).toBe(sent);
-      expect(summary.distributions!.first_item!.count, protocol).toBe(sent);
-      expect(summary.distributions!.last_item!.count, protocol).toBe(sent);
-      expect(summary.counters.items, protocol).toBe(5 * sent);
-      expect(summary.distributions!.first_item!.latencyUs.p50, protocol).toBeLessThan(summary.distributions!.last_item!.latencyUs.p50);
-      expect(summary.tallies.served_by, protocol).toEqual({ plain: sent });
+      expect(sent, label).toBe(20);
+      expect(summary.totals.ok, label).toBe(sent);
+      expect(summary.distributions!.first_item!.count, label).toBe(sent);
+      expect(summary.distributions!.last_item!.count, label).toBe(sent);
+      expect(summary.counters.items, label).toBe(5 * sent);
+      expect(summary.distributions!.first_item!.latencyUs.p50, label).toBeLessThan(summary.distributions!.last_item!.latencyUs.p50);
+      expect(summary.tallies.served_by, label).toEqual({ plain: sent });
     }
   }, 60_000);
 
   it('opens one connection per channel, with keep-alive and compressed requests too', async () => {
     const port = plain.endpoint('grpc').port;
-    for (const channels of [1, 3]) {
+    for (const [channels, client] of [
+      [1, { channels: 1 }],
+      [3, { channels: 3, keepAliveMs: 5000, compression: 'gzip' }],
+      [1, { channels: 1, engine: 'http2' }],
+      [3, { channels: 3, keepAliveMs: 5000, engine: 'http2' }],
+    ] as const) {
       // Connections from before (the readiness probe's, closing) are not the driver's.
       const before = peersOn(port);
       let opened = -1;
       const workload = rpc({ model: 'open', rate: 100, calls: [{ method: 'GetRecipe', args: { id: 1 } }] });
-      const client = channels === 1 ? { channels } : { channels, keepAliveMs: 5000, compression: 'gzip' };
       const r = await drive(rpcDriver, 'grpc', [plain.endpoint('grpc')], workload, client, {
         windowMs: 600,
         meanwhile: async () => {
@@ -151,15 +166,15 @@ describe('the rpc workload against a real recipe service', () => {
         },
       });
       expect(r.summary.totals.ok).toBe(r.summary.sends.sent);
-      expect(opened, `${channels} channel(s)`).toBe(channels);
+      expect(opened, `${JSON.stringify(client)}`).toBe(channels);
     }
   }, 60_000);
 
-  it('counts calls to a killed server as grpc_unavailable, every call accounted for', async () => {
+  it.each(grpcEngines)('counts calls to a killed server as grpc_unavailable, every call accounted for: $label', async ({ client }) => {
     const victim = await start({ protocol: 'grpc', name: 'victim' });
     try {
       const workload = rpc({ model: 'open', rate: 100, calls: [{ method: 'GetRecipe', args: { id: 7 } }] });
-      const r = await drive(rpcDriver, 'grpc', [victim.endpoint('grpc')], workload, {}, {
+      const r = await drive(rpcDriver, 'grpc', [victim.endpoint('grpc')], workload, client, {
         windowMs: 1500,
         meanwhile: async () => {
           await sleep(500);
@@ -171,6 +186,32 @@ describe('the rpc workload against a real recipe service', () => {
       expect(Object.keys(errorsByKind)).toEqual(['grpc_unavailable']);
       expect(ok).toBeGreaterThan(0);
       expect(ok + errorsByKind.grpc_unavailable!).toBe(150);
+    } finally {
+      await victim.stop();
+    }
+  }, 60_000);
+
+  it.each(grpcEngines)('reconnects a channel to a server restarted on its port, calls answered again: $label', async ({ client }) => {
+    const victim = await start({ protocol: 'grpc', name: 'phoenix' });
+    try {
+      // Killed 0.5 s in and started again; a channel retries after 1 s, then 1.6 s more (back-off):
+      // whatever the restart takes within that, the window's last second is answered in full.
+      const workload = rpc({ model: 'open', rate: 50, calls: [{ method: 'GetRecipe', args: { id: 7 } }] });
+      const r = await drive(rpcDriver, 'grpc', [victim.endpoint('grpc')], workload, client, {
+        windowMs: 5000,
+        meanwhile: async () => {
+          await sleep(500);
+          await victim.kill('SIGKILL');
+          await victim.restart();
+        },
+      });
+      const { ok, errorsByKind } = r.summary.totals;
+      expect(r.summary.sends.sent).toBe(250);
+      expect(Object.keys(errorsByKind)).toEqual(['grpc_unavailable']);
+      expect(ok + errorsByKind.grpc_unavailable!).toBe(250);
+      const last = r.summary.series.at(-1)!;
+      expect(last.second).toBe(4);
+      expect({ ok: last.ok, errors: last.errors }).toEqual({ ok: 50, errors: 0 });
     } finally {
       await victim.stop();
     }
