@@ -30,6 +30,13 @@ export const goTools = [
     version: '12.13.0',
     purpose: 'an independent open-model HTTP load generator, ground truth for npm run bench:truth',
   },
+  {
+    command: 'ghz',
+    module: 'github.com/bojand/ghz/cmd/ghz@v0.93.0',
+    binary: 'ghz',
+    version: '0.93.0',
+    purpose: "the gRPC load generator npm run bench:grpc compares faultline's gRPC client with",
+  },
 ];
 
 /** faultline's tool cache: `$FAULTLINE_TOOLS`, else `$XDG_CACHE_HOME/faultline/tools`, else `~/.cache/faultline/tools`. */

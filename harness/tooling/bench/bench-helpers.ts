@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { parseDuration } from '../../base/duration.ts';
 import { nginxConfig, nginxService } from '../../../targets/nginx/nginx.ts';
 import { http, type ClosedHttpWorkload, type HttpWorkload } from '../../drivers/http-workload.ts';
@@ -43,6 +44,23 @@ export function optionChecks(script: string): OptionChecks {
       const n = Number(text);
       if (!Number.isInteger(n) || n <= 0) fail(`--${name} '${text}' must be a positive whole number`);
       return n;
+    },
+  };
+}
+
+/** A script's string options with their defaults, read from the command line, and the checks to read them with. */
+export function benchOptions<K extends string>(script: string, defaults: Record<K, string>): OptionChecks & { values: Record<K, string>; wholeSeconds(name: K): number } {
+  const checks = optionChecks(script);
+  const options = Object.fromEntries(Object.entries<string>(defaults).map(([k, v]) => [k, { type: 'string' as const, default: v }]));
+  const values = parseArgs({ options }).values as Record<K, string>;
+  return {
+    ...checks,
+    values,
+    // Tools such as wrk and ghz run for whole seconds.
+    wholeSeconds(name) {
+      const ms = checks.duration(name, values[name]);
+      if (ms < 1000 || ms % 1000 !== 0) checks.fail(`--${name} '${values[name]}' must be whole seconds, at least 1s (wrk's -d)`);
+      return ms;
     },
   };
 }
@@ -218,4 +236,54 @@ export function benchScratch<R extends Runtime>(name: string, makeRuntime: () =>
     });
   }
   return { scratch, runtime };
+}
+
+/** The version a program prints for `args`, matched by `pattern`'s first group, or `unknown`. */
+export function versionOf(command: string, args: string[], pattern: RegExp): string {
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  return pattern.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
+}
+
+/** A wrk latency (`812.00us`, `1.23ms`, `2.01s`, `1.50m`) in µs. */
+function wrkLatencyUs(text: string | undefined): number {
+  const m = /^([\d.]+)(us|ms|s|m|h)$/.exec(text ?? '');
+  if (!m) throw new Error(`wrk printed a latency faultline cannot read: '${text}'`);
+  return Number(m[1]) * { us: 1, ms: 1e3, s: 1e6, m: 6e7, h: 3.6e9 }[m[2] as 'us' | 'ms' | 's' | 'm' | 'h'];
+}
+
+/**
+ * Runs wrk with `args` (which include `--latency`) and reads its requests per second and its
+ * p50/p99 in µs; any socket error or non-2xx answer fails it, named by `what`.
+ */
+export async function wrkFigures(args: string[], what: string): Promise<{ rps: number; p50Us: number; p99Us: number }> {
+  const { stdout } = await runProgram('wrk', args);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+  const socket = /Socket errors:\s+(.*)/.exec(stdout)?.[1];
+  if (non2xx > 0 || socket) throw new Error(`${what}: ${[non2xx > 0 ? `${non2xx} non-2xx answers` : '', socket ? `socket errors: ${socket}` : ''].filter(Boolean).join('; ')}`);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  if (!Number.isFinite(rps)) throw new Error(`${what}: no Requests/sec in its output:\n${stdout}`);
+  return { rps, p50Us: wrkLatencyUs(/50%\s+(\S+)/.exec(stdout)?.[1]), p99Us: wrkLatencyUs(/99%\s+(\S+)/.exec(stdout)?.[1]) };
+}
+
+/**
+ * Runs a benchmark's measured part; on any way out stops the program `runProgram` runs and every
+ * service of `runtime`, and removes `scratch`. Resolves the error it ended with (undefined when
+ * none), so the script prints what it measured before it reports that.
+ */
+export async function measure(scratch: string, runtime: Runtime, work: () => Promise<void>): Promise<unknown> {
+  try {
+    await work();
+    return undefined;
+  } catch (err) {
+    return err;
+  } finally {
+    stopProgram();
+    await runtime.stopAll();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A rate or count rounded, with thousands separators: 12,345. */
+export function count(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
 }

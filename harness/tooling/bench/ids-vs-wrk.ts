@@ -8,9 +8,7 @@
 // found anything, 2 on invalid options.
 //   node harness/tooling/bench/ids-vs-wrk.ts [--duration 5s] [--connections 16] [--batch 100]
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { idGenerators, idServiceTarget, type IdGeneratorKind } from '../../../targets/id-service/id-service.ts';
 import { IDS_ISSUED, idsDriver } from '../../drivers/ids-driver.ts';
 import { ids, MAX_BATCH } from '../../drivers/ids-workload.ts';
@@ -19,20 +17,10 @@ import { LocalRuntime } from '../../runtime/local-runtime.ts';
 import type { Endpoint, Runtime, StartedService, StartOptions } from '../../runtime/runtime.ts';
 import type { ServiceSpec } from '../../runtime/service-spec.ts';
 import { drive } from '../../testing/drive.ts';
-import { benchScratch, optionChecks, runProgram, startDirect, stopProgram } from './bench-helpers.ts';
+import { benchOptions, benchScratch, count, measure, runProgram, startDirect, versionOf, wrkFigures } from './bench-helpers.ts';
 
-const { fail, positiveInt, duration } = optionChecks('ids-vs-wrk');
-
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '5s' },
-    connections: { type: 'string', default: '16' },
-    batch: { type: 'string', default: '100' },
-  },
-});
-const durationMs = duration('duration', values.duration);
-// wrk runs for whole seconds (-d).
-if (durationMs < 1000 || durationMs % 1000 !== 0) fail(`--duration '${values.duration}' must be whole seconds, at least 1s (wrk's -d)`);
+const { values, fail, positiveInt, wholeSeconds } = benchOptions('ids-vs-wrk', { duration: '5s', connections: '16', batch: '100' });
+const durationMs = wholeSeconds('duration');
 const connections = positiveInt('connections', values.connections);
 if (connections > 10_000) fail(`--connections ${connections}: at most 10000 (the ids workload's limit)`);
 const batch = positiveInt('batch', values.batch);
@@ -132,22 +120,10 @@ async function faultline(ep: Endpoint, n: number, warmupMs: number): Promise<Fau
   };
 }
 
-/** A wrk latency (`812.00us`, `1.23ms`, `2.01s`, `1.50m`) in µs. */
-function wrkLatencyUs(text: string | undefined): number {
-  const m = /^([\d.]+)(us|ms|s|m|h)$/.exec(text ?? '');
-  if (!m) throw new Error(`wrk printed a latency faultline cannot read: '${text}'`);
-  return Number(m[1]) * { us: 1, ms: 1e3, s: 1e6, m: 6e7, h: 3.6e9 }[m[2] as 'us' | 'ms' | 's' | 'm' | 'h'];
-}
-
-/** wrk, one thread, `connections` connections, on `/ids?n=<n>`; any socket error or non-2xx answer fails it. */
+/** wrk, one thread, `connections` connections, on `/ids?n=<n>`. */
 async function wrk(url: string, n: number): Promise<Figures> {
-  const { stdout } = await runProgram('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `${url}/ids?n=${n}`]);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-  const socket = /Socket errors:\s+(.*)/.exec(stdout)?.[1];
-  if (non2xx > 0 || socket) throw new Error(`wrk, batch ${n}: ${[non2xx > 0 ? `${non2xx} non-2xx answers` : '', socket ? `socket errors: ${socket}` : ''].filter(Boolean).join('; ')}`);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-  if (!Number.isFinite(rps)) throw new Error(`wrk, batch ${n}: no Requests/sec in its output:\n${stdout}`);
-  return { callsPerS: rps, idsPerS: rps * n, p50Us: wrkLatencyUs(/50%\s+(\S+)/.exec(stdout)?.[1]), p99Us: wrkLatencyUs(/99%\s+(\S+)/.exec(stdout)?.[1]) };
+  const w = await wrkFigures(['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `${url}/ids?n=${n}`], `wrk, batch ${n}`);
+  return { callsPerS: w.rps, idsPerS: w.rps * n, p50Us: w.p50Us, p99Us: w.p99Us };
 }
 
 /** redis-benchmark's INCR, `connections` clients, against the Redis at `ep`. */
@@ -159,18 +135,12 @@ async function redisBenchmark(ep: Endpoint): Promise<{ incrPerS: number; p50: st
   return { incrPerS: Number(/^INCR: ([\d.]+)/.exec(line)![1]), p50: /p50=([\d.]+ \w+)/.exec(line)?.[1] ?? '?' };
 }
 
-function versionOf(command: string, args: string[], pattern: RegExp): string {
-  const r = spawnSync(command, args, { encoding: 'utf8' });
-  return pattern.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
-}
-
 const { scratch, runtime } = benchScratch('ids-bench', () => new RecordingRuntime(new LocalRuntime({ runId: `idsbench${process.pid}` })));
 
 const rows: Row[] = [];
 const ceilings: RedisCeiling[] = [];
-let failure: unknown;
 let redisProgram = '';
-try {
+const failure = await measure(scratch, runtime, async () => {
   for (const generator of idGenerators) {
     const topology = idServiceTarget.topology(idServiceTarget.options.parse({ generator }));
     const { url, entry } = await startDirect(runtime, topology);
@@ -197,15 +167,8 @@ try {
     await runtime.stopAll();
     runtime.started.clear();
   }
-} catch (err) {
-  failure = err;
-} finally {
-  stopProgram();
-  await runtime.stopAll();
-  rmSync(scratch, { recursive: true, force: true });
-}
+});
 
-const count = (n: number) => Math.round(n).toLocaleString('en-US');
 const p99s = (f: Figures, w: Figures) => `${formatLatency(f.p99Us)} / ${formatLatency(w.p99Us)}`;
 const checked = (f: FaultlineFigures) => `${f.duplicates ?? '-'} / ${f.nonMonotonic ?? '-'}`;
 

@@ -16,10 +16,9 @@
 // taken or the checker found anything, 2 on invalid options.
 //   node harness/tooling/bench/locks-vs-redis-benchmark.ts [--duration 5s] [--clients 8] [--requests 200000]
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { redisTarget } from '../../../targets/redis/redis.ts';
 import { locksChecker } from '../../checkers/locks.ts';
 import { ACQUISITIONS, FAILED_ATTEMPTS, HOLD, lockDriver } from '../../drivers/lock/lock-driver.ts';
@@ -29,17 +28,9 @@ import { formatLatency } from '../../result/format.ts';
 import { LocalRuntime } from '../../runtime/local-runtime.ts';
 import type { Endpoint, StartedService } from '../../runtime/runtime.ts';
 import { drive } from '../../testing/drive.ts';
-import { benchScratch, machineTicks, optionChecks, reapedChildTicks, runProgram, stopProgram, waitQuiet } from './bench-helpers.ts';
+import { benchOptions, benchScratch, count, measure, machineTicks, reapedChildTicks, runProgram, waitQuiet } from './bench-helpers.ts';
 
-const { fail, positiveInt, duration } = optionChecks('locks-vs-redis-benchmark');
-
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '5s' },
-    clients: { type: 'string', default: '8' },
-    requests: { type: 'string', default: '200000' },
-  },
-});
+const { values, fail, positiveInt, duration } = benchOptions('locks-vs-redis-benchmark', { duration: '5s', clients: '8', requests: '200000' });
 const durationMs = duration('duration', values.duration);
 if (durationMs < 1000) fail(`--duration '${values.duration}' is too short to measure a rate: give at least 1s`);
 const clients = positiveInt('clients', values.clients);
@@ -230,14 +221,13 @@ async function startMasters(masters: number): Promise<{ endpoints: Endpoint[]; s
   return { endpoints: servers.map((s) => s.endpoint('redis')), servers };
 }
 
-let failure: unknown;
 let token: LockFigures | undefined;
 let set: CommandFigures | undefined;
 let release: CommandFigures | undefined;
 let redlock: LockFigures | undefined;
 let floor: { cyclesPerS: number; cores: Cores } | undefined;
 let redisProgram = 'redis-server';
-try {
+const failure = await measure(scratch, runtime, async () => {
   const one = await startMasters(1);
   redisProgram = `${one.servers[0]!.program.name} ${one.servers[0]!.program.version}`;
   const quiet = () => waitQuiet(othersInASecond, QUIET_WAIT_MS, BUSY_CORES);
@@ -257,15 +247,8 @@ try {
   await quiet();
   process.stderr.write(`faultline lock, redlock over 5 masters, ${clients} clients, ${durationMs / 1000} s\n`);
   redlock = await faultline('redlock', five.endpoints, five.servers);
-} catch (err) {
-  failure = err;
-} finally {
-  stopProgram();
-  await runtime.stopAll();
-  rmSync(scratch, { recursive: true, force: true });
-}
+});
 
-const count = (n: number) => Math.round(n).toLocaleString('en-US');
 const lat = (us: number) => formatLatency(us);
 const coresText = (c: Cores) => `${(c.driver + c.tool).toFixed(2)} / ${c.redis.toFixed(2)} / ${c.others.toFixed(2)}`;
 
