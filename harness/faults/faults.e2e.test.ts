@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentileOfSeconds, writeFaultScenario } from '../testing/fault-scenario.ts';
 import type { DesignResult, FaultRecord, RunResult, SecondStats } from '../result/result.ts';
+import { ownFile } from '../base/own-file.ts';
 import { runCli } from '../testing/cli.ts';
 import { processesOfRun } from '../testing/processes.ts';
 
@@ -86,6 +87,84 @@ describe('a timeline through real Toxiproxy and the real CLI', () => {
     expect(recovery.measured).not.toBeNull();
     expect(recovery.measured!).toBeLessThan(2_000_000);
     expect(recovery.pass).toBe(true);
+  });
+
+  it('leaves no toxiproxy-server or service process behind', () => {
+    expect(processesOfRun(runId)).toEqual([]);
+  });
+});
+
+describe('link faults on a gRPC channel, through real Toxiproxy and the real CLI, with both gRPC engines', () => {
+  const runId = `gflt${process.pid}`;
+  let result: RunResult;
+  let code: number | null;
+  let stderr: string;
+  const engines = ['grpc-js', 'http2'] as const;
+  const design = (name: string): DesignResult => result.designs.find((d) => d.name === name)!;
+  const fault = (d: DesignResult, name: string): FaultRecord => d.faults.find((f) => f.name === name)!;
+  /** Errors by kind over the window's seconds that `keep` selects. */
+  const errorsIn = (d: DesignResult, keep: (second: number) => boolean) => {
+    const kinds: Record<string, number> = {};
+    for (const r of d.series.filter((x) => keep(x.second))) for (const [k, n] of Object.entries(r.errorsByKind)) kinds[k] = (kinds[k] ?? 0) + n;
+    return kinds;
+  };
+  /** Whole seconds of the window from `fromMs` to `toMs`. */
+  const within = (fromMs: number, toMs: number) => (second: number) => second * 1000 >= fromMs && (second + 1) * 1000 <= toMs;
+
+  beforeAll(async () => {
+    // One channel per design: every call crosses the one proxied connection, so a toxic acts on every call.
+    const file = join(work, 'grpc-links.ts');
+    await writeFile(file, `import { defineScenario, recipeService, rpc, withClient } from ${JSON.stringify(ownFile('../index.ts', import.meta.url))};
+export default defineScenario({
+  name: 'grpc-link-faults',
+  description: 'link faults on one gRPC channel',
+  designs: {
+    'grpc-js': withClient(recipeService({ protocol: 'grpc' }), { channels: 1 }),
+    http2: withClient(recipeService({ protocol: 'grpc' }), { channels: 1, engine: 'http2' }),
+  },
+  workload: rpc({ model: 'open', rate: 100, deadline: '1s', calls: [{ method: 'GetRecipe', args: { id: 7 } }] }),
+  warmup: '1s',
+  duration: '16s',
+  faults: [
+    { name: 'lat50', at: '1s', for: '3s', link: 'client->service', latency: { latency: 50 } },
+    { name: 'resets', at: '6s', for: '2s', link: 'client->service', reset_peer: { timeout: 0 } },
+    { name: 'partition', at: '11s', for: '2s', link: 'client->service', down: true },
+  ],
+  sla: [{ during: 'partition', check: 'rate(grpc_unavailable) > 50%' }],
+});
+`);
+    ({ code, stderr } = await runCli(['run', file, '--out', join(work, 'grpc-links')], { env: { FAULTLINE_RUN_ID: runId } }).done);
+    result = JSON.parse(await readFile(join(work, 'grpc-links', 'result.json'), 'utf8')) as RunResult;
+  }, 180_000);
+
+  it('runs both designs to the end through the proxied client link', () => {
+    expect(code, stderr).toBe(0);
+    expect(result.designs.map((d) => [d.name, d.status, d.client?.protocol, d.links.map((l) => l.name)])).toEqual(engines.map((e) => [e, 'completed', 'grpc', ['client->service']]));
+    for (const d of result.designs) expect(d.totals.ops, d.name).toBe(d.load.sent);
+  });
+
+  it.each(engines)('adds 50 ms ± 3 ms to p50 while the latency toxic is on the channel: %s', (name) => {
+    const d = design(name);
+    const inside = p50OfSeconds(d.series, [2, 3]);
+    const baseline = p50OfSeconds(d.series, [5]);
+    expect(Math.abs(inside - baseline - 50_000), name).toBeLessThanOrEqual(3000);
+    expect(errorsIn(d, within(0, fault(d, 'resets').appliedAtMs!)), name).toEqual({});
+  });
+
+  it.each(engines)('fails calls as grpc_unavailable while the link resets and while it is down, and answers them all again after: %s', (name) => {
+    const d = design(name);
+    const resets = fault(d, 'resets');
+    const partition = fault(d, 'partition');
+    // The channel's connection is reset (and reconnected, and reset again) for 2 s.
+    const duringResets = errorsIn(d, within(resets.appliedAtMs!, resets.removedAtMs!));
+    expect(Object.keys(duringResets), name).toEqual(['grpc_unavailable']);
+    expect(duringResets.grpc_unavailable, name).toBeGreaterThan(0);
+    const duringPartition = errorsIn(d, within(partition.appliedAtMs!, partition.removedAtMs!));
+    expect(Object.keys(duringPartition), name).toEqual(['grpc_unavailable']);
+    expect(d.sla.find((v) => v.line === 'during partition: rate(grpc_unavailable) > 50%')?.pass, name).toBe(true);
+    // Nothing but unavailable anywhere in the run, and the last two seconds answered in full.
+    expect(Object.keys(d.totals.errorsByKind), name).toEqual(['grpc_unavailable']);
+    for (const r of d.series.slice(-2)) expect({ second: r.second, ok: r.ok, errors: r.errors }, name).toEqual({ second: r.second, ok: 100, errors: 0 });
   });
 
   it('leaves no toxiproxy-server or service process behind', () => {
