@@ -5,16 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesignResult, RunResult } from '../harness/result/result.ts';
 import { runCli } from '../harness/testing/cli.ts';
 import { processesOfRun, processesWithCwdIn } from '../harness/testing/processes.ts';
+import { secondsBefore, servedIn } from '../harness/testing/served.ts';
 
 const backendNames = ['backend-1', 'backend-2', 'backend-3'];
 const callLevel = ['haproxy-h2', 'nginx-grpc'];
 
-/** Calls served per backend over the seconds of the window that `keep` selects. */
-function servedIn(d: DesignResult, keep: (second: number) => boolean): Record<string, number> {
-  const c: Record<string, number> = {};
-  for (const r of d.series.filter((s) => keep(s.second))) for (const [b, n] of Object.entries(r.tallies?.served_by ?? {})) c[b] = (c[b] ?? 0) + n;
-  return c;
-}
 
 const verdict = (d: DesignResult, line: string) => d.sla.find((v) => v.line === line)!;
 
@@ -27,8 +22,7 @@ describe('grpc-balancing, short, through the CLI: one channel through connection
   let result: RunResult;
   const design = (name: string): DesignResult => result.designs.find((d) => d.name === name)!;
   /** Window seconds wholly before the kill. */
-  const killedAt = (d: DesignResult) => d.faults.find((f) => f.name === 'backend-2-killed')!.appliedAtMs!;
-  const before = (d: DesignResult) => (s: number) => (s + 1) * 1000 <= killedAt(d);
+  const before = (d: DesignResult) => secondsBefore(d, 'backend-2-killed');
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'faultline-grpc-balancing-test-'));
