@@ -258,4 +258,40 @@ describe('the messaging workload over Kafka against a real broker (KRaft)', () =
     // off (at least once); the log's own count above says the producer wrote none twice.
     for (const c of ['lost', 'lost_unconfirmed', 'reordered']) expect(r.checks[c]?.value, c).toBe(0);
   }, 150_000);
+
+  it.each([
+    // The closed model: the producers' process keeps 400 publishes outstanding across 2 producers.
+    { model: 'closed', workload: messaging({ model: 'closed', inFlight: 200, producers: 2, consumers: 1, keys: 8, messageSize: 256, drainTimeout: '60s' }) },
+    // The open model: the driver's pacer hands the process each publish as it falls due.
+    { model: 'open', workload: messaging({ model: 'open', rate: 3000, producers: 2, consumers: 1, keys: 8, messageSize: 256, drainTimeout: '60s' }) },
+  ])("with client 'confluent' and producerProcess ($model model), every acknowledged message is in the topic, and the driver counts exactly the acknowledged ones", async ({ model, workload }) => {
+    const name = `confluent-process-${model}`;
+    let acks = 0;
+    // Auto-commit, so the consumer keeps up (a commit after each message would not).
+    const r = await drive(messagingDriver, 'kafka', [ep], workload, { name, partitions: 2, client: 'confluent', producerProcess: true, autoCommit: true }, {
+      windowMs: 2000,
+      history: async (file) => {
+        acks = (await readFile(file, 'utf8')).split('\n').filter((l) => l.includes('"ev":"ack"')).length;
+      },
+    });
+    const total = await topicHolds(ep, name);
+    const { ok, errors } = r.summary.totals;
+    process.stdout.write(`${name}: sent ${r.summary.sends.sent}, ok ${ok}, errors ${errors}, held ${total}, acks in the history ${acks}\n`);
+    expect(total).toBeGreaterThan(0);
+    expect(errors).toBe(0);
+    // Every publish the producers' process sent was answered, each acknowledgement recorded
+    // once in the sink and once in the history, and the topic holds exactly those.
+    expect(ok).toBe(r.summary.sends.sent);
+    // 3,000 a second for 2 s: the schedule holds exactly 6,000 publishes.
+    if (model === 'open') expect(r.summary.sends.sent).toBe(6000);
+    expect(acks).toBe(ok);
+    expect(total).toBe(ok);
+    expect(r.drain?.complete).toBe(true);
+    expect(r.summary.counters.consumed).toBe(total);
+    for (const c of ['lost', 'lost_unconfirmed', 'duplicated', 'reordered_in_key']) expect(r.checks[c]?.value, c).toBe(0);
+    // The producers' process ended with the driver.
+    const children = (await readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+    const cmdlines = await Promise.all(children.map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')));
+    expect(cmdlines.filter((c) => c.includes('kafka-producer-child'))).toEqual([]);
+  }, 90_000);
 });

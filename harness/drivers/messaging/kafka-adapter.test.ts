@@ -24,6 +24,14 @@ describe("the kafka adapter's client option", () => {
     expect(parse({ client: 'rdkafka' }).error?.issues[0]?.path).toEqual(['client']);
   });
 
+  it("runs producers in a process of their own only when a design asks, and only with librdkafka's producer", () => {
+    expect(parse({}).data).toMatchObject({ producerProcess: false });
+    expect(parse({ client: 'confluent', producerProcess: true }).data).toMatchObject({ client: 'confluent', producerProcess: true });
+    const kafkajs = parse({ producerProcess: true });
+    expect(kafkajs.success).toBe(false);
+    expect(kafkajs.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['producerProcess', "producerProcess runs librdkafka's producers in a process of their own: it needs client: 'confluent'"]]);
+  });
+
   it("librdkafka's errors as error kinds: the broker's by name as kafkajs's are, its own timeouts and transport failures as the transport's", () => {
     // As the adapter hands them on: librdkafka's code, and the code's name as `type`.
     const rd = (type: string, code: number, message: string) => Object.assign(new Error(message), { code, origin: code < 0 ? 'local' : 'kafka', type });

@@ -10,6 +10,7 @@ import { findNpmTool, npmToolDir, npmTools } from '../../base/npm-tools.mjs';
 import { FaultlineError } from '../../errors.ts';
 import type { Adapter } from '../driver.ts';
 import { classifyError } from '../transport-errors.ts';
+import { ProducerProcessLoad } from './kafka-producer-process.ts';
 import { MessagingLoad, type BrokerSession, type ConsumerLink, type Delivery, type ProducerLink } from './messaging-load.ts';
 import type { MessagingWorkload } from './messaging-workload.ts';
 
@@ -27,6 +28,18 @@ export interface KafkaClientOptions {
    * factory lets faultline do. Default `kafkajs`.
    */
   client: 'kafkajs' | 'confluent';
+  /**
+   * With client `confluent`: the design's producers run in a child process of the driver's
+   * (their librdkafka producers, sends, delivery reports and publish timeouts), which reports
+   * every 10 ms what the driver records (the same operations, distributions and history), so
+   * the per-message work of producing leaves the one thread that also consumes, measures and
+   * paces. Closed model: the producers' process keeps the publishes outstanding itself; open
+   * model: the driver's pacer makes messages due and hands them over once per turn of its event
+   * loop. A process, not a worker thread: the package's addon delivers its callbacks on the
+   * process's main event loop only. The load generator's CPU in a run's resources leaves the
+   * producers' process out. Default false: the producers run in the driver's thread.
+   */
+  producerProcess: boolean;
   /** The topic's partitions. Default 3. */
   partitions: number;
   /** The topic's replication factor. Default: the cluster's (1 on one node, 3 on a cluster of the `kafka` target). */
@@ -65,6 +78,7 @@ const LIBRDKAFKA_IDEMPOTENT_IN_FLIGHT = 5;
 
 const kafkaClientSchema = z.strictObject({
   client: z.enum(['kafkajs', 'confluent']).default('kafkajs'),
+  producerProcess: z.boolean().default(false),
   partitions: z.number().int().positive().max(1000).default(3),
   replicationFactor: z.number().int().positive().max(5).optional(),
   acks: z.union([z.literal(0), z.literal(1), z.literal('all')]).default('all'),
@@ -82,6 +96,7 @@ const kafkaClientSchema = z.strictObject({
   const o = ctx.value;
   if (o.idempotent && o.acks !== 'all') ctx.issues.push({ code: 'custom', input: o, path: ['acks'], message: "an idempotent producer needs acks: 'all'" });
   if (o.autoCommit && o.commit !== 'each') ctx.issues.push({ code: 'custom', input: o, path: ['commit'], message: 'commit says when a processed message is committed; with autoCommit kafkajs commits what it handed out: remove one of them' });
+  if (o.producerProcess && o.client !== 'confluent') ctx.issues.push({ code: 'custom', input: o, path: ['producerProcess'], message: "producerProcess runs librdkafka's producers in a process of their own: it needs client: 'confluent'" });
   if (o.client === 'confluent' && o.idempotent && o.maxInFlight !== undefined && o.maxInFlight > LIBRDKAFKA_IDEMPOTENT_IN_FLIGHT) {
     ctx.issues.push({ code: 'custom', input: o, path: ['maxInFlight'], message: `librdkafka's idempotent producer (client: 'confluent') keeps at most ${LIBRDKAFKA_IDEMPOTENT_IN_FLIGHT} requests in flight: use ${LIBRDKAFKA_IDEMPOTENT_IN_FLIGHT} or fewer` });
   }
@@ -182,21 +197,53 @@ let confluentModule: Librdkafka | undefined;
  */
 function librdkafka(): Librdkafka {
   if (confluentModule) return confluentModule;
-  const what = `${confluentTool.package} ${confluentTool.version}`;
-  const dir = findNpmTool(confluentTool);
-  if (!dir) {
-    throw new FaultlineError('setup', `client: 'confluent' needs ${what} (librdkafka) in faultline's tool cache, and it is not there (${npmToolDir(confluentTool)}): 'npm run setup' (or 'faultline setup' where faultline is an installed package) builds it`, {
-      hint: "the set-up builds it from source with the machine's g++ and make (Debian: g++ make zlib1g-dev), in a few minutes; or use client: 'kafkajs'",
-    });
-  }
+  const dir = confluentPackage();
   try {
     confluentModule = createRequire(import.meta.url)(dir) as Librdkafka;
   } catch (err) {
-    throw new FaultlineError('setup', `${what} in ${dir} does not load: ${err instanceof Error ? err.message : String(err)}`, {
-      hint: `its addon is built for one Node version: if Node changed since, or the build is damaged, remove ${npmToolDir(confluentTool)} and run 'npm run setup' again`,
-    });
+    throw confluentLoadError(dir, err instanceof Error ? err.message : String(err));
   }
   return confluentModule;
+}
+
+/** The package's folder in the tool cache; a set-up error when it is not installed. */
+function confluentPackage(): string {
+  const dir = findNpmTool(confluentTool);
+  if (dir) return dir;
+  throw new FaultlineError('setup', `client: 'confluent' needs ${confluentTool.package} ${confluentTool.version} (librdkafka) in faultline's tool cache, and it is not there (${npmToolDir(confluentTool)}): 'npm run setup' (or 'faultline setup' where faultline is an installed package) builds it`, {
+    hint: "the set-up builds it from source with the machine's g++ and make (Debian: g++ make zlib1g-dev), in a few minutes; or use client: 'kafkajs'",
+  });
+}
+
+function confluentLoadError(dir: string, message: string): FaultlineError {
+  return new FaultlineError('setup', `${confluentTool.package} ${confluentTool.version} in ${dir} does not load: ${message}`, {
+    hint: `its addon is built for one Node version: if Node changed since, or the build is damaged, remove ${npmToolDir(confluentTool)} and run 'npm run setup' again`,
+  });
+}
+
+/** librdkafka's settings for producer `index` of a design (client `confluent`), in the driver's process or the producers' process. */
+function librdkafkaProducerConfig(o: z.output<typeof kafkaClientSchema>, brokers: readonly string[], publishTimeoutMs: number, index: number): Record<string, string | number | boolean> {
+  return {
+    'bootstrap.servers': brokers.join(','),
+    'client.id': `faultline-producer-${index}`,
+    // Quiet: errors reach the publishes they fail.
+    log_level: 0,
+    dr_cb: true,
+    acks: KAFKA_ACKS[o.acks],
+    'enable.idempotence': o.idempotent,
+    'compression.codec': o.compression,
+    'linger.ms': o.lingerMs,
+    'batch.num.messages': o.batchSize,
+    'max.in.flight': o.maxInFlight,
+    // A message librdkafka still holds when the publish times out here fails there too;
+    // librdkafka wants it longer than the linger.
+    'message.timeout.ms': Math.max(publishTimeoutMs, Math.ceil(o.lingerMs) + 1),
+    // The same key to partition mapping as kafkajs's and the Java client's default partitioner.
+    partitioner: 'murmur2_random',
+    // The kafkajs clients' connection and request timeouts.
+    'socket.connection.setup.timeout.ms': 3000,
+    'socket.timeout.ms': 10_000,
+  };
 }
 
 /** How long a new topic may take to have a leader for every partition. */
@@ -348,27 +395,7 @@ class ConfluentProducerLink implements ProducerLink {
     const o = s.options;
     this.topic = o.name;
     this.errorNames = new Map(Object.entries(lib.CODES.ERRORS).map(([name, code]) => [code, name]));
-    this.producer = new lib.Producer({
-      'bootstrap.servers': s.brokers.join(','),
-      'client.id': `faultline-producer-${index}`,
-      // Quiet: errors reach the publishes they fail.
-      log_level: 0,
-      dr_cb: true,
-      acks: KAFKA_ACKS[o.acks],
-      'enable.idempotence': o.idempotent,
-      'compression.codec': o.compression,
-      'linger.ms': o.lingerMs,
-      'batch.num.messages': o.batchSize,
-      'max.in.flight': o.maxInFlight,
-      // A message librdkafka still holds when the publish times out here fails there too;
-      // librdkafka wants it longer than the linger.
-      'message.timeout.ms': Math.max(s.publishTimeoutMs, Math.ceil(o.lingerMs) + 1),
-      // The same key to partition mapping as kafkajs's and the Java client's default partitioner.
-      partitioner: 'murmur2_random',
-      // The kafkajs clients' connection and request timeouts.
-      'socket.connection.setup.timeout.ms': 3000,
-      'socket.timeout.ms': 10_000,
-    });
+    this.producer = new lib.Producer(librdkafkaProducerConfig(o, s.brokers, s.publishTimeoutMs, index));
     this.producer.on('delivery-report', (err, report) => report.opaque?.(err ?? undefined));
   }
 
@@ -530,7 +557,8 @@ class KafkaSession implements BrokerSession {
     this.options = options;
     this.publishTimeoutMs = publishTimeoutMs;
     this.brokers = endpoints.map((e) => `${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`);
-    this.confluent = options.client === 'confluent' ? librdkafka() : undefined;
+    // The producers' process loads librdkafka there; this one never needs it.
+    this.confluent = options.client === 'confluent' && !options.producerProcess ? librdkafka() : undefined;
   }
 
   /** A kafkajs client of its own (its own connections), silent. */
@@ -594,7 +622,16 @@ class KafkaSession implements BrokerSession {
 export const kafkaAdapter: Adapter<MessagingWorkload, KafkaClientOptions> = {
   client: kafkaClientSchema as unknown as z.ZodType<KafkaClientOptions>,
   create: (workload, ctx) => {
-    const session = new KafkaSession(ctx.entry.endpoints, ctx.client as z.output<typeof kafkaClientSchema>, parseDuration(workload.publishTimeout ?? '10s')!);
-    return new MessagingLoad(workload, ctx, session, classifyKafkaError);
+    const o = ctx.client as z.output<typeof kafkaClientSchema>;
+    const session = new KafkaSession(ctx.entry.endpoints, o, parseDuration(workload.publishTimeout ?? '10s')!);
+    if (!o.producerProcess) return new MessagingLoad(workload, ctx, session, classifyKafkaError);
+    const packageDir = confluentPackage();
+    return new ProducerProcessLoad(workload, ctx, session, classifyKafkaError, {
+      packageDir,
+      topic: o.name,
+      configs: Array.from({ length: workload.producers ?? 1 }, (_, i) => librdkafkaProducerConfig(o, session.brokers, session.publishTimeoutMs, i + 1)),
+      publishTimeoutMs: session.publishTimeoutMs,
+      loadFailed: (message) => confluentLoadError(packageDir, message),
+    });
   },
 };

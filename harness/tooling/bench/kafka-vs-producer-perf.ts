@@ -1,7 +1,9 @@
 // Benchmark (not a test): faultline's Kafka producer and consumer (the messaging workload's
 // `kafka` adapter) next to Kafka's own ProducerPerformance and ConsumerPerformance, against one
 // broker of the `kafka` target, one tool after the other. Producers: faultline with each client
-// (`faultline`: kafkajs, the adapter batching; `faultline-confluent`: librdkafka batching), the
+// (`faultline`: kafkajs, the adapter batching; `faultline-confluent`: librdkafka batching;
+// `faultline-confluent-process`: the same with `producerProcess`, librdkafka's producer, its
+// sends and delivery reports in a child process, the driver recording what it reports), the
 // same record size, acks, linger, batch size and requests in flight, each on a fresh topic, as
 // fast as the broker acknowledges, with as many records outstanding; a run of kafkajs alone (its
 // send() in a loop, nothing around it) tells the client's share from the adapter's. Consumers
@@ -11,6 +13,7 @@
 //     [--acks all|1] [--linger-ms 5] [--batch-size 500] [--max-in-flight 5] [--in-flight 3000]
 //     [--buffer-memory BYTES] [--partitions 1] [--commit auto|each]
 //     [--order faultline,faultline-confluent,perf,kafkajs,faultline-confluent,faultline]
+//     (a producer run may also be faultline-confluent-process)
 //     [--quiet-wait 5s]
 import { createReadStream, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,14 +76,19 @@ const partitions = positiveInt('partitions', values.partitions);
 if (values.commit !== 'auto' && values.commit !== 'each') fail(`--commit '${values.commit}' must be auto or each`);
 const autoCommit = values.commit === 'auto';
 const quietWaitMs = parseDuration(values['quiet-wait']) ?? fail(`--quiet-wait '${values['quiet-wait']}' is not a duration; use e.g. 5s, or 0s not to wait`);
-const TOOLS = ['faultline', 'faultline-confluent', 'perf', 'kafkajs'] as const;
+const TOOLS = ['faultline', 'faultline-confluent', 'faultline-confluent-process', 'perf', 'kafkajs'] as const;
 type Tool = (typeof TOOLS)[number];
 /** faultline's producer runs, by the client option they give the adapter. */
-const FAULTLINE_CLIENT = { faultline: 'kafkajs', 'faultline-confluent': 'confluent' } as const;
+const FAULTLINE_CLIENT = {
+  faultline: { client: 'kafkajs' },
+  'faultline-confluent': { client: 'confluent' },
+  'faultline-confluent-process': { client: 'confluent', producerProcess: true },
+} as const;
+const isConfluent = (t: Tool): boolean => t === 'faultline-confluent' || t === 'faultline-confluent-process';
 const isFaultline = (t: Tool): t is keyof typeof FAULTLINE_CLIENT => t in FAULTLINE_CLIENT;
 const order = values.order.split(',').map((t) => t.trim()) as Tool[];
 if (order.length === 0 || order.some((t) => !TOOLS.includes(t))) fail(`--order '${values.order}' must list ${TOOLS.join(', ')}, comma-separated`);
-if (!order.some(isFaultline)) fail(`--order '${values.order}': the consumers read what a faultline run produced, so list faultline or faultline-confluent at least once`);
+if (!order.some(isFaultline)) fail(`--order '${values.order}': the consumers read what a faultline run produced, so list faultline, faultline-confluent or faultline-confluent-process at least once`);
 /** Other processes using more than this many cores during a run make its comparison unfair. */
 const BUSY_CORES = 0.2;
 /**
@@ -104,8 +112,8 @@ const toolClassPath = findMavenTool(kafkaTool) ?? fail(`the Kafka jars ${kafkaTo
 const confluentTool = npmTools.find((t) => t.name === 'confluent-kafka-javascript')!;
 /** The package and the librdkafka it built, for the label of faultline-confluent runs. */
 const confluentVersion = ((): string => {
-  if (!order.includes('faultline-confluent')) return '';
-  const dir = findNpmTool(confluentTool) ?? fail(`--order has faultline-confluent, and ${confluentTool.package} ${confluentTool.version} is not installed: npm run setup (it builds it into faultline's tool cache), or leave faultline-confluent out`);
+  if (!order.some(isConfluent)) return '';
+  const dir = findNpmTool(confluentTool) ?? fail(`--order has faultline-confluent or faultline-confluent-process, and ${confluentTool.package} ${confluentTool.version} is not installed: npm run setup (it builds it into faultline's tool cache), or leave them out`);
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; librdkafka?: string };
   return `librdkafka ${pkg.librdkafka ?? '?'} through ${confluentTool.package} ${pkg.version}`;
 })();
@@ -157,8 +165,8 @@ function createTopic(ep: Endpoint, topic: string): Promise<boolean> {
 }
 
 /** faultline's client options; the Java producer's properties and kafkajs's send() say the same. */
-function clientOptions(topic: string, commit: boolean, client: 'kafkajs' | 'confluent' = 'kafkajs') {
-  return { client, name: topic, partitions, acks, lingerMs, batchSize, maxInFlight, idempotent: false, compression: 'none', autoCommit: commit };
+function clientOptions(topic: string, commit: boolean, client: (typeof FAULTLINE_CLIENT)[keyof typeof FAULTLINE_CLIENT] = FAULTLINE_CLIENT.faultline) {
+  return { ...client, name: topic, partitions, acks, lingerMs, batchSize, maxInFlight, idempotent: false, compression: 'none', autoCommit: commit };
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -189,8 +197,9 @@ async function faultlineProducer(ep: Endpoint, broker: StartedService, run: numb
     latencyUs: { p50: publish.latencyUs.p50, p99: publish.latencyUs.p99, max: publish.latencyUs.max },
     acked: publish.ok,
     held: await topicHolds(ep, topic),
-    cpuUsPerRecord: { client: cost[LOAD_GENERATOR]?.cpuUsPerOp ?? undefined, broker: cost.kafka?.cpuUsPerOp ?? undefined },
-    note: `${publish.ok.toLocaleString('en-US')} acknowledged in ${durationMs / 1000} s; CPU per record over the window${failures}`,
+    // The sampler measures this process only: with producerProcess the client's CPU is the whole run's, the producers' process (a reaped child) included.
+    cpuUsPerRecord: { client: tool === 'faultline-confluent-process' ? undefined : cost[LOAD_GENERATOR]?.cpuUsPerOp ?? undefined, broker: cost.kafka?.cpuUsPerOp ?? undefined },
+    note: `${publish.ok.toLocaleString('en-US')} acknowledged in ${durationMs / 1000} s; CPU per record over ${tool === 'faultline-confluent-process' ? "the whole drive, the producers' process included" : 'the window'}${failures}`,
   };
 }
 
@@ -407,6 +416,7 @@ const kafkajs = `kafkajs ${kafkajsVersion()}`;
 const label = {
   faultline: `faultline (kafka adapter, ${kafkajs})`,
   'faultline-confluent': `faultline (kafka adapter, client confluent: ${confluentVersion})`,
+  'faultline-confluent-process': `faultline (kafka adapter, client confluent, producerProcess: ${confluentVersion})`,
   perf: `ProducerPerformance (Java client ${kafkaTool.version})`,
   kafkajs: `${kafkajs} alone (send() loop)`,
 } satisfies Record<Tool, string>;
@@ -419,17 +429,20 @@ const lat = (l: ProducerRow['latencyUs']) => `${formatLatency(l.p50)} / ${format
 console.log(`\n${brokerProgram} (one KRaft node, started in ${(brokerReadyMs / 1000).toFixed(2)} s to ready), Kafka's tools on Java ${javaVersion()}, faultline on Node ${process.version};`);
 console.log(`${size} B records, no keys, ${partitions} partition(s), acks=${acks}, linger ${lingerMs} ms, batches of ${batchSize} records (Java: batch.size ${batchBytes} B), ${maxInFlight} requests in flight, no compression, no idempotence;`);
 console.log(`${inFlight} records outstanding (faultline: closed model; Java: buffer.memory ${bufferMemory} B); faultline and kafkajs ${durationMs / 1000} s a run, ProducerPerformance ${count(records)} records at --throughput -1;`);
-if (order.includes('faultline-confluent')) console.log(`faultline-confluent: librdkafka batches (linger.ms ${lingerMs}, batch.num.messages ${batchSize}, max.in.flight ${maxInFlight}), each record handed to it as the closed model frees a slot;`);
+if (order.includes('faultline-confluent-process')) console.log('faultline-confluent-process: the same with producerProcess: librdkafka\'s producer, its sends (the closed model\'s window) and its delivery reports in a child process, reported to the driver every 10 ms (its CPU counted as the tool\'s over the whole run);');
+if (order.some(isConfluent)) console.log(`faultline-confluent: librdkafka batches (linger.ms ${lingerMs}, batch.num.messages ${batchSize}, max.in.flight ${maxInFlight}), each record handed to it as the closed model frees a slot;`);
 console.log(`run in the order ${order.join(' → ')}; the tools, the broker and everything else share this machine's ${availableParallelism()} cores.\n`);
 console.log('| run | producer | records/s | latency p50 / p99 / max | acknowledged / in the topic | CPU µs per record: client / broker | other processes (cores) |\n| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of producerRows) {
   console.log(`| ${r.run} | ${label[r.tool]} | ${count(r.rate)} | ${lat(r.latencyUs)} | ${count(r.acked)} / ${count(r.held)} | ${r.cpuUsPerRecord.client.toFixed(1)} / ${r.cpuUsPerRecord.broker.toFixed(1)} | ${r.cpu.others.toFixed(2)} |`);
 }
-const short = { faultline: 'faultline', 'faultline-confluent': 'faultline-confluent', perf: 'ProducerPerformance', kafkajs: 'kafkajs alone' } satisfies Record<Tool, string>;
+const short = { faultline: 'faultline', 'faultline-confluent': 'faultline-confluent', 'faultline-confluent-process': 'faultline-confluent-process', perf: 'ProducerPerformance', kafkajs: 'kafkajs alone' } satisfies Record<Tool, string>;
 const ratio = (a: Tool, b: Tool) => (order.includes(a) && order.includes(b) ? [`${short[a]} / ${short[b]} ${(mean(a) / mean(b)).toFixed(2)}×`] : []);
 const ratios = [
   ...ratio('faultline', 'perf'),
   ...ratio('faultline-confluent', 'perf'),
+  ...ratio('faultline-confluent-process', 'perf'),
+  ...ratio('faultline-confluent-process', 'faultline-confluent'),
   ...ratio('kafkajs', 'perf'),
   ...ratio('faultline', 'kafkajs'),
   ...ratio('faultline-confluent', 'faultline'),
