@@ -5,14 +5,14 @@
 // and every due time it writes into a message, is on the driver's performance.now() clock, so
 // the consumers' end-to-end latency reads the same clock.
 import { createRequire } from 'node:module';
-import { encodeMessage } from './messaging-workload.ts';
+import { writeMessageHeader } from './messaging-workload.ts';
 import { ACKED, BatchWriter, clockOffsetMs, HANDED_OVER, perfZeroNs, SEND_FIELDS, type FailedMessage, type FromProducerProcess, type ProducerProcessSetup, type ToProducerProcess } from './kafka-producer-batch.ts';
 
 /** The part of the package's node-rdkafka Producer this process uses (as kafka-adapter.ts's ConfluentProducerLink). */
 interface RdProducer {
   connect(metadata: { topic: string; timeout: number }, cb: (err: unknown) => void): unknown;
   setPollInBackground(on: boolean): unknown;
-  produce(topic: string, partition: null, value: Buffer, key: string | null, timestamp: null, opaque: Outstanding): unknown;
+  produce(topic: string, partition: null, value: Buffer, key: Buffer | string | null, timestamp: null, opaque: Outstanding): unknown;
   on(event: 'delivery-report', listener: (err: unknown, report: { opaque?: Outstanding }) => void): unknown;
   disconnect(timeoutMs: number, cb: () => void): unknown;
 }
@@ -105,11 +105,25 @@ function armTimeout(): void {
   timeoutTimer = setTimeout(expire, Math.max(0, oldest.dueMs + setup.publishTimeoutMs - now()));
 }
 
+let scratch: Buffer | undefined;
+/** The one message buffer: the workload's size, zeros after the header. */
+function message(): Buffer {
+  return (scratch ??= Buffer.alloc(setup.size));
+}
+
+const keys: Buffer[] = [];
+/** Key `k<n>` as bytes, the same partition as the string gives. */
+function keyBytes(key: number): Buffer {
+  return (keys[key] ??= Buffer.from(`k${key}`));
+}
+
 function publish(producer: number, seq: number, dueMs: number, key: number | undefined): void {
   const m: Outstanding = { producer, seq, dueMs };
   open.add(m);
   try {
-    producers[producer - 1]!.produce(setup.topic, null, encodeMessage({ producer, seq, dueMs, key }, setup.size), key === undefined ? null : `k${key}`, null, m);
+    // librdkafka copies the value and the key as it takes the message (RK_MSG_COPY), so one
+    // buffer serves every message and each key's bytes are made once.
+    producers[producer - 1]!.produce(setup.topic, null, writeMessageHeader(message(), { producer, seq, dueMs, key }), key === undefined ? null : keyBytes(key), null, m);
   } catch (err) {
     settle(m, described(err));
     return;

@@ -90,7 +90,15 @@ export interface MessageHeader {
 
 /** A message of `size` bytes: the header, then zeros. */
 export function encodeMessage(h: MessageHeader, size: number): Buffer {
-  const b = Buffer.alloc(size);
+  return writeMessageHeader(Buffer.alloc(size), h);
+}
+
+/**
+ * Writes `h` over the header bytes of `b`: on a buffer of zeros, what `encodeMessage` makes. A
+ * client that copies each message as it takes it (librdkafka) can be handed one buffer again
+ * and again.
+ */
+export function writeMessageHeader(b: Buffer, h: MessageHeader): Buffer {
   b.writeUInt8(MAGIC, 0);
   b.writeUInt32BE(h.producer, 1);
   b.writeUInt32BE(h.seq, 5);
